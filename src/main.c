@@ -1,9 +1,45 @@
 // SPDX-License-Identifier: Apache-2.0
 /* argv → config → vm → run; nothing else. */
 #include <stdio.h>
+#include <stdlib.h>
 
-int main(void)
+#include "config/cli.h"
+#include "util/log.h"
+
+int main(int argc, char **argv)
 {
-	printf("vfkit version: %s\n", VFKIT_VERSION);
-	return 0;
+	struct vm_config cfg;
+	char err[1024];
+	char *json;
+
+	switch (cli_parse(argc, argv, &cfg, err, sizeof(err))) {
+	case CLI_EXIT_OK:
+		return 0;
+	case CLI_ERROR:
+		fprintf(stderr, "vfkit: error: %s\n", err);
+		return 1;
+	case CLI_OK:
+		break;
+	}
+	log_set_level(cfg.log_level);
+	if (config_validate(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "vfkit: error: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	if (cfg.dry_run) {
+		json = config_inspect_json(&cfg);
+		if (!json) {
+			fprintf(stderr, "vfkit: error: out of memory\n");
+			config_free(&cfg);
+			return 1;
+		}
+		printf("%s\n", json);
+		free(json);
+		config_free(&cfg);
+		return 0;
+	}
+	fprintf(stderr, "vfkit: error: starting VMs is not wired yet\n");
+	config_free(&cfg);
+	return 1;
 }
