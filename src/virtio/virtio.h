@@ -52,6 +52,7 @@ struct virtio_device_ops {
 	const char *name;   /* "virtio-blk": prefix of log lines */
 	uint16_t device_id; /* VIRTIO_ID_* */
 	uint32_t config_size;
+	uint32_t pci_class; /* class << 8 | prog-if, e.g. 0x010000; 0 means "other" (0xff0000) */
 
 	/* Device config space; offset + len <= config_size (checked by the transport). */
 	void (*config_read)(struct virtio_dev *dev, uint32_t offset, void *data, uint32_t len);
