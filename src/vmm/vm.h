@@ -20,6 +20,7 @@
 #include "vmm/memory.h"
 
 struct vcpu;
+struct kvm_state;
 struct pci_bus;
 struct platform;
 struct chardev;
@@ -70,6 +71,7 @@ struct vm {
 	int vcpu_mmap_size;
 	unsigned int ncpus;
 	struct vcpu *vcpus;
+	struct kvm_state *kvm_state; /* vmm/kvm.c private: GSI routes, paused clock */
 
 	struct guest_mem mem;
 	struct bus pio;
