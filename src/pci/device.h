@@ -105,6 +105,9 @@ void pci_func_config_read(struct pci_func *f, uint32_t reg, uint8_t *data, uint3
 void pci_func_config_write(struct pci_func *f, uint32_t reg, const uint8_t *data, uint32_t len);
 void pci_func_unmap_all(struct pci_func *f);
 
+/* The function in slot devfn, or NULL. */
+struct pci_func *pci_func_at(struct vm *vm, uint8_t devfn);
+
 /* For tests and the config mechanisms: one access to function devfn's config space. */
 void pci_config_access(struct vm *vm, uint8_t devfn, uint32_t reg, uint8_t *data, uint32_t len,
 		       bool is_write);

@@ -46,6 +46,19 @@ void pci_config_access(struct vm *vm, uint8_t devfn, uint32_t reg, uint8_t *data
 	pthread_mutex_unlock(&bus->lock);
 }
 
+struct pci_func *pci_func_at(struct vm *vm, uint8_t devfn)
+{
+	struct pci_bus *bus = vm->pci;
+	struct pci_func *f;
+
+	if (!bus || (devfn & 7))
+		return NULL;
+	pthread_mutex_lock(&bus->lock);
+	f = bus->slots[devfn >> 3];
+	pthread_mutex_unlock(&bus->lock);
+	return f;
+}
+
 /* Mechanism #1: 0xCF8 address latch, 0xCFC-0xCFF data. */
 static void cf8_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {

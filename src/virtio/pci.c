@@ -21,6 +21,7 @@
 #include "pci/device.h"
 #include "pci/msix.h"
 #include "util/log.h"
+#include "virtio/testing.h"
 #include "virtio/virtqueue.h"
 #include "vmm/vm.h"
 
@@ -623,4 +624,20 @@ void virtio_dev_unregister(struct virtio_dev *dev)
 	free_queues(dev);
 	free(vp);
 	dev->transport = NULL;
+}
+
+struct virtio_dev *virtio_pci_dev_at(struct vm *vm, unsigned int slot)
+{
+	struct pci_func *f = slot < 32 ? pci_func_at(vm, (uint8_t)(slot << 3)) : NULL;
+
+	/* Only our functions have on_bar_map; the host bridge has no opaque. */
+	if (!f || f->bar_map != on_bar_map)
+		return NULL;
+	return ((struct virtio_pci *)f->opaque)->dev;
+}
+
+void virtio_dev_poll(struct virtio_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->num_queues; i++)
+		on_kick(&dev->vqs[i], EPOLLIN);
 }

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Raw image / host block device backend on io_uring. Buffered I/O (host page
+ * cache on); flushes are fdatasync; discard and write-zeroes are fallocate so
+ * that sparse images stay sparse.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backends/block.h"
+#include "util/log.h"
+
+/* Go-style error text ("no such file or directory"), as upstream prints it. */
+static void go_strerror(int err, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", strerror(err));
+	if (buf[0])
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+}
+
+static int open_dev(const char *devname, const char *path, bool readonly)
+{
+	struct stat st;
+	char err[128];
+	int fd;
+
+	if (lstat(path, &st) < 0) {
+		go_strerror(errno, err, sizeof(err));
+		log_error("%s: error stating file: lstat %s: %s", devname, path, err);
+		return -errno;
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		log_error("%s: file %s is not a block device", devname, path);
+		return -ENOTBLK;
+	}
+	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		go_strerror(errno, err, sizeof(err));
+		log_error("%s: error opening file: open %s: %s", devname, path, err);
+		return -errno;
+	}
+	return fd;
+}
+
+static int open_image(const char *devname, const char *path, bool readonly)
+{
+	char err[128];
+	int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0) {
+		go_strerror(errno, err, sizeof(err));
+		log_error("%s: error opening file: open %s: %s", devname, path, err);
+		return -errno;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		log_error("%s: error opening file: open %s: is a directory", devname, path);
+		close(fd);
+		return -EISDIR;
+	}
+	return fd;
+}
+
+static int backend_size(struct block_backend *b, const char *devname, const char *path)
+{
+	struct stat st;
+
+	if (fstat(b->fd, &st) < 0)
+		return -errno;
+	if (S_ISBLK(st.st_mode)) {
+		b->is_dev = true;
+		if (ioctl(b->fd, BLKGETSIZE64, &b->size) < 0) {
+			log_error("%s: %s: cannot read the device size: %s", devname, path,
+				  strerror(errno));
+			return -errno;
+		}
+	} else {
+		b->size = (uint64_t)st.st_size;
+	}
+	return 0;
+}
+
+int block_open(struct block_backend *b, const char *devname, const char *path, bool type_dev,
+	       bool readonly, unsigned int queue_depth)
+{
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	b->efd = -1;
+	b->readonly = readonly;
+	b->fd = type_dev ? open_dev(devname, path, readonly) : open_image(devname, path, readonly);
+	if (b->fd < 0)
+		return b->fd;
+	ret = backend_size(b, devname, path);
+	if (ret < 0)
+		goto fail;
+	if (queue_depth > 4096)
+		queue_depth = 4096;
+	ret = io_uring_queue_init(queue_depth ? queue_depth : 64, &b->ring, 0);
+	if (ret < 0) {
+		log_error("%s: io_uring setup failed: %s", devname, strerror(-ret));
+		goto fail;
+	}
+	b->ring_ok = true;
+	b->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->efd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = io_uring_register_eventfd(&b->ring, b->efd);
+	if (ret < 0) {
+		log_error("%s: io_uring eventfd: %s", devname, strerror(-ret));
+		goto fail;
+	}
+	return 0;
+fail:
+	block_close(b);
+	return ret;
+}
+
+void block_close(struct block_backend *b)
+{
+	if (b->ring_ok)
+		io_uring_queue_exit(&b->ring);
+	b->ring_ok = false;
+	if (b->efd >= 0)
+		close(b->efd);
+	if (b->fd >= 0)
+		close(b->fd);
+	b->efd = b->fd = -1;
+}
+
+/* A free submission slot, submitting what is queued once if the ring is full. */
+static struct io_uring_sqe *get_sqe(struct block_backend *b)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
+
+	if (!sqe) {
+		io_uring_submit(&b->ring);
+		sqe = io_uring_get_sqe(&b->ring);
+	}
+	return sqe;
+}
+
+int block_readv(struct block_backend *b, const struct iovec *iov, unsigned int n, uint64_t off,
+		void *tag)
+{
+	struct io_uring_sqe *sqe = get_sqe(b);
+
+	if (!sqe)
+		return -EAGAIN;
+	io_uring_prep_readv(sqe, b->fd, iov, n, off);
+	io_uring_sqe_set_data(sqe, tag);
+	return 0;
+}
+
+int block_writev(struct block_backend *b, const struct iovec *iov, unsigned int n, uint64_t off,
+		 void *tag)
+{
+	struct io_uring_sqe *sqe = get_sqe(b);
+
+	if (b->readonly)
+		return -EROFS;
+	if (!sqe)
+		return -EAGAIN;
+	io_uring_prep_writev(sqe, b->fd, iov, n, off);
+	io_uring_sqe_set_data(sqe, tag);
+	return 0;
+}
+
+int block_flush(struct block_backend *b, void *tag)
+{
+	struct io_uring_sqe *sqe = get_sqe(b);
+
+	if (!sqe)
+		return -EAGAIN;
+	io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data(sqe, tag);
+	return 0;
+}
+
+int block_fallocate(struct block_backend *b, int mode, uint64_t off, uint64_t len, void *tag)
+{
+	struct io_uring_sqe *sqe = get_sqe(b);
+
+	if (b->readonly)
+		return -EROFS;
+	if (!sqe)
+		return -EAGAIN;
+	io_uring_prep_fallocate(sqe, b->fd, mode, off, len);
+	io_uring_sqe_set_data(sqe, tag);
+	return 0;
+}
+
+void block_submit(struct block_backend *b)
+{
+	int ret = io_uring_submit(&b->ring);
+
+	if (ret < 0 && ret != -EAGAIN && ret != -EBUSY)
+		log_ratelimited(LOG_LEVEL_WARN, "block: io_uring submit: %s", strerror(-ret));
+}
+
+void block_reap(struct block_backend *b, void (*done)(void *opaque, void *tag, int res),
+		void *opaque)
+{
+	struct io_uring_cqe *cqe;
+	uint64_t n;
+
+	if (read(b->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	while (io_uring_peek_cqe(&b->ring, &cqe) == 0) {
+		void *tag = io_uring_cqe_get_data(cqe);
+		int res = cqe->res;
+
+		io_uring_cqe_seen(&b->ring, cqe);
+		done(opaque, tag, res);
+	}
+}
