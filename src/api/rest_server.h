@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HTTP side of the REST API: listening sockets (rest_listen.c) and the
+ * libmicrohttpd daemon (rest_server.c) that feeds requests to rest_handle().
+ * Independent of struct vm so it can be tested with a fake backend.
+ */
+#ifndef VFKIT_REST_SERVER_H
+#define VFKIT_REST_SERVER_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "api/rest_handler.h"
+#include "config/config.h"
+
+/* Idle clients (slow or half-open) are dropped after this long. */
+#define REST_CONNECTION_TIMEOUT_S 10
+#define REST_MAX_CONNECTIONS	  256
+#define REST_THREADS		  4
+
+/*
+ * A listening unix socket at path, mode 0600. A stale socket file (nobody
+ * accepts on it) is replaced; a live one or any other file is an error.
+ * *st receives the socket file's identity (so only our file is removed).
+ * Returns the fd, or -1 after logging.
+ */
+int rest_listen_unix(const char *path, struct stat *st);
+
+/*
+ * A listening TCP socket on exactly host:port (host "" = all interfaces; a
+ * name binds its first address, IPv4 preferred, as upstream's Go listener
+ * does). Returns the fd, or -1 after logging; a port in use names
+ * --restful-uri none:// as the way out.
+ */
+int rest_listen_tcp(const char *host, uint16_t port);
+
+struct rest_server;
+
+/* Listens as rc says (never REST_NONE) and serves be. NULL after logging. */
+struct rest_server *rest_server_start(const struct rest_config *rc, const struct rest_backend *be);
+/* Stops serving (waits for requests in progress) and removes our socket file. */
+void rest_server_stop(struct rest_server *srv);
+/* The TCP port actually bound (port 0 picks one; tests), or -1. */
+int rest_server_port(struct rest_server *srv);
+
+#endif
