@@ -62,6 +62,7 @@
 #define ACPI_PM_TMR_PORT    (ACPI_PM_BASE + 0x08)
 #define ACPI_GPE0_PORT      (ACPI_PM_BASE + 0x20) /* GPE0_STS/EN, 16 bytes */
 #define ACPI_SCI_IRQ        9
+#define ACPI_RESET_PORT     (ACPI_PM_BASE + 0x80) /* FADT reset register, after the 128-byte PMBASE */
 #define FW_CFG_PORT         0x510 /* 0x510-0x51b */
 
 #endif
