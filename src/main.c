@@ -5,6 +5,7 @@
 
 #include "config/cli.h"
 #include "util/log.h"
+#include "vmm/run.h"
 
 int main(int argc, char **argv)
 {
@@ -39,7 +40,8 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
-	fprintf(stderr, "vfkit: error: starting VMs is not wired yet\n");
+	int status = vm_main(&cfg);
+
 	config_free(&cfg);
-	return 1;
+	return status;
 }

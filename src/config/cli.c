@@ -100,6 +100,7 @@ static int build_config(const struct cli_flags *f, struct vm_config *cfg, char *
 	for (i = 0; i < f->devices.n; i++)
 		if (device_parse(cfg, f->devices.v[i], err, errlen))
 			return -1;
+	cfg->cli_device_count = cfg->device_count;
 	if (cfg->gui && gui_add_devices(cfg))
 		return cli_err(err, errlen, "out of memory");
 	if (prefixed(ignition_parse(f->ignition, &cfg->ignition, err, errlen), err, errlen,

@@ -181,6 +181,7 @@ struct vm_config {
 
 	struct device_config *devices; /* command-line order, then cloud-init disk, then --gui */
 	size_t device_count;
+	size_t cli_device_count; /* how many came from --device: the cloud-init disk goes after them */
 
 	struct rest_config rest;
 	enum log_level log_level;
