@@ -190,6 +190,11 @@ static void handle_chain(struct virtio_blk *blk, unsigned int qidx, struct blk_r
 
 	req->blk = blk;
 	req->qidx = qidx;
+	req->expect = 0;
+	req->written = 0;
+	req->fallback_tried = false;
+	req->off = req->len = 0;
+	req->niov = 0;
 	req->generation = blk->generation;
 	req->status = (uint8_t *)c->iov[c->nout + c->nin - 1].iov_base +
 		      c->iov[c->nout + c->nin - 1].iov_len - 1;
@@ -307,6 +312,17 @@ static void blk_config_read(struct virtio_dev *dev, uint32_t offset, void *data,
 	memcpy(data, (uint8_t *)&blk->config + offset, len);
 }
 
+static void free_blk(struct virtio_blk *blk);
+
+static void blk_destroy(struct virtio_dev *dev)
+{
+	struct virtio_blk *blk = dev->opaque;
+
+	if (dev->vm->loop && blk->be.efd >= 0)
+		loop_remove(dev->vm->loop, blk->be.efd);
+	free_blk(blk);
+}
+
 static const struct virtio_device_ops blk_ops = {
 	.name = "virtio-blk",
 	.device_id = VIRTIO_ID_BLOCK,
@@ -315,6 +331,7 @@ static const struct virtio_device_ops blk_ops = {
 	.config_read = blk_config_read,
 	.queue_notify = blk_queue_notify,
 	.reset = blk_reset,
+	.destroy = blk_destroy,
 };
 
 static void fill_config(struct virtio_blk *blk)
@@ -389,14 +406,17 @@ int virtio_blk_create(struct vm *vm, struct device_config *cfg)
 	blk->vdev.queue_size = BLK_QUEUE_SIZE;
 	fill_config(blk);
 	ret = virtio_dev_register(vm, &blk->vdev);
-	if (ret == 0 && vm->loop) {
-		ret = loop_add(vm->loop, blk->be.efd, EPOLLIN, on_completion, blk);
-		if (ret < 0)
-			virtio_dev_unregister(&blk->vdev);
-	}
 	if (ret < 0) {
 		free_blk(blk);
 		return ret;
+	}
+	if (vm->loop) {
+		ret = loop_add(vm->loop, blk->be.efd, EPOLLIN, on_completion, blk);
+		if (ret < 0) {
+			log_error("virtio-blk: cannot watch I/O completions: %s", strerror(-ret));
+			virtio_dev_unregister(&blk->vdev);
+			return ret;
+		}
 	}
 	return 0;
 }

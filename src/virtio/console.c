@@ -113,6 +113,17 @@ static void console_config_read(struct virtio_dev *dev, uint32_t offset, void *d
 	memcpy(data, (uint8_t *)&con->config + offset, len);
 }
 
+static void console_destroy(struct virtio_dev *dev)
+{
+	struct virtio_console *con = dev->opaque;
+
+	chardev_set_input(con->chr, NULL, NULL);
+	if (dev->vm->console == con->chr)
+		dev->vm->console = NULL;
+	chardev_close(con->chr);
+	free(con);
+}
+
 static const struct virtio_device_ops console_ops = {
 	.name = "virtio-serial",
 	.device_id = VIRTIO_ID_CONSOLE,
@@ -121,6 +132,7 @@ static const struct virtio_device_ops console_ops = {
 	.config_read = console_config_read,
 	.queue_notify = console_queue_notify,
 	.activate = console_activate,
+	.destroy = console_destroy,
 };
 
 static void log_adding(const struct serial_config *s)

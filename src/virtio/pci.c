@@ -624,6 +624,9 @@ void virtio_dev_unregister(struct virtio_dev *dev)
 	free_queues(dev);
 	free(vp);
 	dev->transport = NULL;
+	pthread_mutex_destroy(&dev->lock);
+	if (dev->ops->destroy)
+		dev->ops->destroy(dev);
 }
 
 struct virtio_dev *virtio_pci_dev_at(struct vm *vm, unsigned int slot)

@@ -58,12 +58,18 @@ static void rng_config_read(struct virtio_dev *dev, uint32_t offset, void *data,
 	(void)len;
 }
 
+static void rng_destroy(struct virtio_dev *dev)
+{
+	free(dev->opaque);
+}
+
 static const struct virtio_device_ops rng_ops = {
 	.name = "virtio-rng",
 	.device_id = VIRTIO_ID_RNG,
 	.config_size = 0,
 	.config_read = rng_config_read,
 	.queue_notify = rng_queue_notify,
+	.destroy = rng_destroy,
 };
 
 int virtio_rng_create(struct vm *vm, struct device_config *cfg)

@@ -71,6 +71,8 @@ struct virtio_device_ops {
 	 * be pushed to the old queues. Queue state itself is reset by the transport.
 	 */
 	void (*reset)(struct virtio_dev *dev);
+	/* Optional: free the device model (last call; dev may be inside it). */
+	void (*destroy)(struct virtio_dev *dev);
 };
 
 struct virtio_dev {
@@ -95,7 +97,7 @@ struct virtio_dev {
  * MSI-X vectors and notification eventfds. 0 or -errno after logging.
  */
 int virtio_dev_register(struct vm *vm, struct virtio_dev *dev);
-/* Stops the queues, calls ops->reset, frees the transport state. */
+/* Stops the queues, calls ops->reset, frees the transport state, then ops->destroy. */
 void virtio_dev_unregister(struct virtio_dev *dev);
 
 void virtio_dev_lock(struct virtio_dev *dev);

@@ -12,6 +12,8 @@
 #include "arch/x86/layout.h"
 #include "fake_vm.h"
 #include "pci/pci.h"
+#include "virtio/testing.h"
+#include "virtio/virtio.h"
 #include "vmm/irq.h"
 
 unsigned int fake_msi_count[256];
@@ -115,6 +117,12 @@ void fake_vm_init(struct vm *vm, struct vm_config *cfg)
 
 void fake_vm_free(struct vm *vm)
 {
+	for (unsigned int slot = 1; slot < 32; slot++) {
+		struct virtio_dev *dev = virtio_pci_dev_at(vm, slot);
+
+		if (dev)
+			virtio_dev_unregister(dev);
+	}
 	pci_destroy(vm);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
