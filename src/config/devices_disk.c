@@ -44,7 +44,7 @@ int dev_check_disk_header(const char *path, char *err, size_t errlen)
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return cli_err(err, errlen, "failed to open file %s: open %s: %s", path, path,
 			       errno_text(errno, e, sizeof(e)));
@@ -70,7 +70,7 @@ int check_not_qcow2(const char *path, char *err, size_t errlen)
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return 0; /* access problems are reported by the caller's checks */
 	n = read(fd, hdr, sizeof(hdr));

@@ -74,7 +74,7 @@ int cloud_init_parse(const struct strvec *items, char ***files, char *err, size_
 
 		if (!path[0])
 			continue;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			return cli_err(err, errlen, "open %s: %s", path,
 				       errno_text(errno, e, sizeof(e)));
