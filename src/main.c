@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "arch/x86/boot.h"
 #include "config/cli.h"
 #include "util/log.h"
 #include "vmm/run.h"
@@ -23,7 +24,9 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_set_level(cfg.log_level);
-	if (config_validate(&cfg, err, sizeof(err))) {
+	if (config_validate(&cfg, err, sizeof(err)) ||
+	    (cfg.boot.kind == BOOT_LINUX &&
+	     boot_check_linux(&cfg.boot, cfg.memory_mib << 20, err, sizeof(err)))) {
 		fprintf(stderr, "vfkit: error: %s\n", err);
 		config_free(&cfg);
 		return 1;
