@@ -117,8 +117,10 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, char *er
 	*cfg = (struct vm_config){ 0 };
 	if (errlen)
 		err[0] = '\0';
-	if (argv_parse(argc, argv, &f, err, errlen))
+	if (argv_parse(argc, argv, &f, err, errlen)) {
+		cli_err_one_line(err, errlen);
 		return CLI_ERROR;
+	}
 	if (f.help || f.version) {
 		if (f.help)
 			cli_print_usage();
@@ -132,6 +134,7 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, char *er
 	cli_flags_free(&f);
 	if (rc) {
 		config_free(cfg);
+		cli_err_one_line(err, errlen);
 		return CLI_ERROR;
 	}
 	return CLI_OK;

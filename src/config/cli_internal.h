@@ -35,6 +35,9 @@ int cli_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((forma
 /* Prefixes err in place with "<prefix>: ". */
 void cli_err_prefix(char *err, size_t errlen, const char *prefix);
 
+/* Escapes control characters so that err stays one line. */
+void cli_err_one_line(char *err, size_t errlen);
+
 /* Go's %q of a string (used in messages copied from pflag/strconv). */
 void go_quote(const char *s, char *buf, size_t len);
 

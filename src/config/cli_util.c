@@ -182,3 +182,26 @@ int check_writable_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+
+void cli_err_one_line(char *err, size_t errlen)
+{
+	char *copy, *out;
+	size_t pos = 0;
+
+	if (!err || !errlen)
+		return;
+	copy = strdup(err);
+	if (!copy)
+		return;
+	/* a value with control characters must not break the one-line rule */
+	for (out = copy; *out && pos + 5 < errlen; out++) {
+		unsigned char c = (unsigned char)*out;
+
+		if (c < 0x20 || c == 0x7f)
+			pos += (size_t)snprintf(err + pos, errlen - pos, "\\x%02x", c);
+		else
+			err[pos++] = (char)c;
+	}
+	err[pos] = '\0';
+	free(copy);
+}

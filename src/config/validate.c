@@ -120,12 +120,10 @@ static int validate_serial_stdio(const struct vm_config *cfg, char *err, size_t 
 	return 0;
 }
 
-int config_validate(struct vm_config *cfg, char *err, size_t errlen)
+static int validate_all(struct vm_config *cfg, char *err, size_t errlen)
 {
 	size_t i;
 
-	if (errlen)
-		err[0] = '\0';
 	if (validate_resources(cfg, err, errlen))
 		return -1;
 	if (cfg->nested && cfg->boot.kind != BOOT_MACOS && !nested_supported())
@@ -143,5 +141,16 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 	}
 	if (validate_serial_stdio(cfg, err, errlen) || validate_vsock_ports(cfg, err, errlen))
 		return -1;
+	return 0;
+}
+
+int config_validate(struct vm_config *cfg, char *err, size_t errlen)
+{
+	if (errlen)
+		err[0] = '\0';
+	if (validate_all(cfg, err, errlen)) {
+		cli_err_one_line(err, errlen);
+		return -1;
+	}
 	return 0;
 }

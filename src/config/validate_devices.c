@@ -248,6 +248,8 @@ static int validate_rosetta(struct vm_config *cfg, size_t index, char *err, size
 	device_config_clear(dev);
 	memmove(dev, dev + 1, (cfg->device_count - index - 1) * sizeof(*dev));
 	cfg->device_count--;
+	if (index < cfg->cli_device_count)
+		cfg->cli_device_count--; /* the cloud-init disk still goes after the --device list */
 	return 0;
 }
 

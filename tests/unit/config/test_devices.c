@@ -345,6 +345,8 @@ static const struct argv_case rejected[] = {
 	  "--device virtio-input: unknown option for virtio-input devices: mouse" },
 	{ { BL, "-d", "virtio-input,keyboard=1" },
 	  "--device virtio-input: unexpected value for virtio-input keyboard option: 1" },
+	/* control characters are escaped: every error stays one line */
+	{ { BL, "-d", "virtio-net,mac=a\nb" }, "--device virtio-net: address a\\x0ab: invalid MAC address" },
 	/* the first failing device wins, in command-line order */
 	{ { BL, "-d", "virtio-rng", "-d", "virtio-gpu,width=x", "-d", "bogus" },
 	  "--device virtio-gpu: invalid value for virtio-gpu width: x" },

@@ -234,9 +234,11 @@ static void test_rosetta(void **state)
 	config_free(&cfg);
 	/* with the ignore flag (either spelling) the share is dropped, the rest stays */
 	PARSE_OK(&cfg, BL, "--log-level", "error", "-d", "rosetta,ignoreIfMissing", "-d",
-		 "virtio-rng", "-d", "rosetta,ignore-if-missing", "-d", "virtio-balloon");
+		 "virtio-rng", "-d", "rosetta,ignore-if-missing", "-d", "virtio-balloon", "--gui");
+	assert_int_equal(cfg.cli_device_count, 4);
 	assert_int_equal(config_validate(&cfg, err, sizeof(err)), 0);
-	assert_int_equal(cfg.device_count, 2);
+	assert_int_equal(cfg.device_count, 4); /* rng, balloon, and --gui's gpu and keyboard */
+	assert_int_equal(cfg.cli_device_count, 2);
 	assert_int_equal(cfg.devices[0].kind, DEV_VIRTIO_RNG);
 	assert_int_equal(cfg.devices[1].kind, DEV_VIRTIO_BALLOON);
 	config_free(&cfg);
