@@ -98,7 +98,8 @@ static void dispatch_io(struct vcpu *v)
 	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
 
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
-		if (!bus_dispatch(&v->vm->pio, run->io.port, data, run->io.size, is_write))
+		if (!bus_dispatch(&v->vm->pio, run->io.port, data, run->io.size, is_write) &&
+		    log_get_level() >= LOG_LEVEL_DEBUG)
 			log_ratelimited(LOG_LEVEL_DEBUG, "vCPU %u: unhandled port %s 0x%x/%u",
 					v->index, is_write ? "write" : "read", run->io.port,
 					run->io.size);
@@ -109,8 +110,10 @@ static void dispatch_mmio(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	uint32_t len = run->mmio.len > 8 ? 8 : run->mmio.len;
 
+	/* Probing absent devices is normal: only worth a line when debugging. */
 	if (!bus_dispatch(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
-			  run->mmio.is_write))
+			  run->mmio.is_write) &&
+	    log_get_level() >= LOG_LEVEL_DEBUG)
 		log_ratelimited(LOG_LEVEL_DEBUG, "vCPU %u: unhandled MMIO %s 0x%llx/%u", v->index,
 				run->mmio.is_write ? "write" : "read",
 				(unsigned long long)run->mmio.phys_addr, len);

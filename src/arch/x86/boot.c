@@ -19,9 +19,12 @@
 #define OPT "--bootloader linux"
 #define BZIMAGE_ENTRY64_OFFSET 0x200 /* startup_64 = code32_start + 0x200 */
 
+/* The kernel file: mapped for parsing (only the headers and notes are touched), read with
+ * pread() into guest RAM, which is much cheaper than faulting in the mapping (9p, NFS). */
 struct mapped_file {
 	const uint8_t *data;
 	size_t len;
+	int fd;
 };
 
 static int error(char *err, size_t errlen, const char *fmt, ...)
@@ -72,18 +75,22 @@ static int map_kernel(const char *path, struct mapped_file *mf, char *err, size_
 		return -1;
 	void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 
-	close(fd);
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		close(fd);
 		return error(err, errlen, OPT ": kernel %s: %s", path, strerror(errno));
+	}
 	mf->data = p;
 	mf->len = size;
+	mf->fd = fd;
 	return 0;
 }
 
 static void unmap_kernel(struct mapped_file *mf)
 {
-	if (mf->data)
+	if (mf->data) {
 		munmap((void *)mf->data, mf->len);
+		close(mf->fd);
+	}
 	mf->data = NULL;
 }
 
@@ -158,6 +165,26 @@ int boot_check_linux(const struct boot_config *boot, uint64_t memory_bytes, char
 	return check_fit(boot, &img, memory_bytes, initrd_size, &initrd_addr, err, errlen);
 }
 
+/* Reads exactly len bytes at off; 0, or -1 with errno (0 for a short file). */
+static int read_full(int fd, uint8_t *dst, uint64_t len, uint64_t off)
+{
+	uint64_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, dst + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			return -1;
+		}
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
 static int load_segments(struct vm *vm, const struct mapped_file *mf,
 			 const struct kernel_image *img)
 {
@@ -171,7 +198,11 @@ static int load_segments(struct vm *vm, const struct mapped_file *mf,
 				  (unsigned long long)s->memsz);
 			return -1;
 		}
-		memcpy(dst, mf->data + s->offset, s->filesz);
+		if (read_full(mf->fd, dst, s->filesz, s->offset) < 0) {
+			log_error(OPT ": kernel %s: %s", vm->cfg->boot.kernel,
+				  errno ? strerror(errno) : "file shrank while loading");
+			return -1;
+		}
 		memset(dst + s->filesz, 0, s->memsz - s->filesz);
 	}
 	return 0;
@@ -182,7 +213,6 @@ static int load_initrd(struct vm *vm, uint64_t addr, uint64_t size)
 	const char *path = vm->cfg->boot.initrd;
 	uint8_t *dst = gmem_ptr(&vm->mem, addr, size);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	uint64_t done = 0;
 
 	if (fd < 0 || !dst) {
 		log_error(OPT ": initrd %s: %s", path, fd < 0 ? strerror(errno) : "does not fit");
@@ -190,18 +220,11 @@ static int load_initrd(struct vm *vm, uint64_t addr, uint64_t size)
 			close(fd);
 		return -1;
 	}
-	while (done < size) {
-		ssize_t n = pread(fd, dst + done, size - done, (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_error(OPT ": initrd %s: %s", path,
-				  n < 0 ? strerror(errno) : "file shrank while loading");
-			close(fd);
-			return -1;
-		}
-		done += (uint64_t)n;
+	if (read_full(fd, dst, size, 0) < 0) {
+		log_error(OPT ": initrd %s: %s", path,
+			  errno ? strerror(errno) : "file shrank while loading");
+		close(fd);
+		return -1;
 	}
 	close(fd);
 	return 0;

@@ -47,6 +47,8 @@ static int parse_bzimage(const uint8_t *buf, size_t len, uint64_t load_addr,
 			 struct kernel_image *img, char *err, size_t errlen)
 {
 	img->format = KERNEL_BZIMAGE;
+	if (len < HDR_VERSION + 2)
+		return fail(err, errlen, "truncated bzImage (setup header)");
 	img->version = le16(buf + HDR_VERSION);
 	if (img->version < BZ_MIN_VERSION)
 		return fail(err, errlen, "bzImage boot protocol %u.%02u is too old (need 2.12)",

@@ -77,6 +77,8 @@ static void test_bzimage_truncated(void **state)
 {
 	(void)state;
 	synth_bzimage(buf, BZ_LEN, 0x020f, XLF_KERNEL_64);
+	assert_int_equal(parse(HDR_VERSION + 1), -1); /* magic present, version cut */
+	assert_err_contains("truncated");
 	assert_int_equal(parse(0x240), -1); /* header cut short */
 	assert_err_contains("truncated");
 	assert_int_equal(parse(5 * 512), -1); /* nothing after the setup code */
