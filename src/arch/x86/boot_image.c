@@ -83,6 +83,10 @@ static int parse_bzimage(const uint8_t *buf, size_t len, uint64_t load_addr,
 
 	if (len <= setup)
 		return fail(err, errlen, "truncated bzImage (no protected-mode kernel)");
+	/* A cut-off download would otherwise boot into garbage and triple fault. */
+	if ((uint64_t)le32(buf + HDR_SYSSIZE) * 16 > len - setup)
+		return fail(err, errlen, "truncated bzImage (kernel is %llu bytes, file has %zu)",
+			    (unsigned long long)le32(buf + HDR_SYSSIZE) * 16, len - setup);
 	img->segs[0] = (struct kernel_segment){
 		.offset = setup,
 		.filesz = len - setup,

@@ -28,6 +28,7 @@
 #define BP_SIZE               4096
 
 #define HDR_SETUP_SECTS       0x1f1
+#define HDR_SYSSIZE           0x1f4 /* protected-mode code size, 16-byte units */
 #define HDR_BOOT_FLAG         0x1fe
 #define HDR_JUMP              0x200
 #define HDR_HEADER            0x202
