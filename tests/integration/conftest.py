@@ -9,14 +9,16 @@ every test that uses ``guest`` is skipped, saying why.
 Fixtures (see vmtest.py for the helpers and the console protocol):
 
     guest         session: vmtest.Guest (.kernel .bzimage .elf .initrd)
+    guest_tools   session: the same with fio and socat in the initramfs
     vfkit_bin     session: path of the vfkit binary ($VFKIT, default build/vfkit)
     script_disk   make_disk(script: str, name="script.img") -> path of a raw
                   script disk in tmp_path (boot it with test=/dev/vdX)
     vm_factory    start(argv, log=None, timeout=120) -> vmtest.VM, started;
                   every VM is killed at teardown. argv[0] is the VMM.
     vfkit_vm      start(*, disks=(), cpus=1, memory=512, cmdline=None,
-                  devices=(), rest="none://", extra=(), timeout=120)
-                  -> vmtest.VM running vfkit with the guest; console in vm.log
+                  devices=(), rest="none://", extra=(), timeout=120, tools=False)
+                  -> vmtest.VM running vfkit with the guest; console in vm.log.
+                  cmdline defaults to test=/dev/vda when disks are given.
     boot_script   run(script, **vfkit_vm kwargs) -> vmtest.Result: boots vfkit
                   with the script on /dev/vda, waits for exit, asserts nothing
 
@@ -40,6 +42,11 @@ def guest():
     if not ok:
         pytest.skip(why)
     return vmtest.guest_image()
+
+
+@pytest.fixture(scope="session")
+def guest_tools(guest):
+    return vmtest.guest_image(tools=True)
 
 
 @pytest.fixture(scope="session")
@@ -75,14 +82,15 @@ def vm_factory(tmp_path):
 
 
 @pytest.fixture
-def vfkit_vm(vm_factory, vfkit_bin, guest, tmp_path):
+def vfkit_vm(vm_factory, vfkit_bin, guest, tmp_path, request):
     count = [0]
 
     def start(*, disks=(), cpus=1, memory=512, cmdline=None, devices=(), rest="none://",
-              extra=(), timeout=120):
+              extra=(), timeout=120, tools=False):
         log = tmp_path / ("console%d.log" % count[0])
         count[0] += 1
-        argv = [vfkit_bin] + vmtest.vfkit_args(guest, log, disks=disks, cpus=cpus,
+        g = request.getfixturevalue("guest_tools") if tools else guest
+        argv = [vfkit_bin] + vmtest.vfkit_args(g, log, disks=disks, cpus=cpus,
                                                memory=memory, cmdline=cmdline,
                                                devices=devices, rest=rest) + list(extra)
         return vm_factory(argv, log=log, timeout=timeout)

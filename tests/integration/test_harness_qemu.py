@@ -33,18 +33,21 @@ def test_script_disk_status_and_output(guest, vm_factory, script_disk, tmp_path)
     assert m.poweroff, r.describe()
 
 
-def test_ext4_disk_two_cpus(guest, vm_factory, tmp_path):
+def test_ext4_disk_two_cpus_tools(guest_tools, vm_factory, tmp_path):
+    """Also proves mkguest --bin: fio and socat run from the tools image."""
     disk = vmtest.ext4_disk(tmp_path / "t.ext4", {
-        "run.sh": "cat data.txt; [ \"$(nproc)\" = 2 ] || exit 3; exit 0\n",
+        "run.sh": "cat data.txt; [ \"$(nproc)\" = 2 ] || exit 3\n"
+                  "fio --version && socat -V | grep -m1 'socat version' || exit 4\n",
         "data.txt": "ext4-payload\n"})
     log = tmp_path / "console.log"
     cmdline = vmtest.guest_cmdline(test="vda:/run.sh", timeout=60)
-    vm = vm_factory(vmtest.qemu_args(guest, log, disks=[disk], cpus=2, cmdline=cmdline),
-                    log=log)
+    vm = vm_factory(vmtest.qemu_args(guest_tools, log, disks=[disk], cpus=2,
+                                     cmdline=cmdline), log=log)
     vm.wait()
     r = vm.result()
     assert r.markers.ready["cpus"] == "2", r.describe()
     assert "ext4-payload" in r.console, r.describe()
+    assert "fio-3." in r.console and "socat version" in r.console, r.describe()
     assert r.markers.status == 0, r.describe()
 
 

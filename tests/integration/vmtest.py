@@ -16,13 +16,15 @@ directly); the parser keeps the first of each.
 
 Environment: VFKIT (binary, default <repo>/build/vfkit); VFKIT_GUEST_KERNEL,
 VFKIT_GUEST_KERNEL_ELF, VFKIT_GUEST_INITRD (from ``scripts/mkguest``; built
-on demand if unset); VFKIT_TEST_KERNEL=elf|bzimage (which one ``Guest.kernel``
+on demand if unset); VFKIT_GUEST_INITRD_TOOLS (the same plus fio and socat
+with their libraries, 38 MB instead of 4: only for tests that need them); VFKIT_TEST_KERNEL=elf|bzimage (which one ``Guest.kernel``
 is, default elf: the PVH entry boots ~5 s faster under nested emulation);
 VFKIT_TEST_TIMEOUT_SCALE (multiplies every timeout, default 1).
 
 API (all the fixtures in conftest.py are built from these):
 
-    guest_image() -> Guest(kernel, bzimage, elf, initrd)
+    guest_image(tools=False) -> Guest(kernel, bzimage, elf, initrd)
+        tools=True: initrd is the one with /usr/bin/fio and /usr/bin/socat
     script_disk(path, script, size=1 MiB) -> path      raw, NUL-padded script disk
     ext4_disk(path, files: {name: str|bytes}, size_mb=16) -> path   (test=vdX:/name)
     guest_cmdline(test=None, timeout=None, wait=False, console="ttyS0", extra="") -> str
@@ -75,25 +77,30 @@ class Guest:
     initrd: str
 
 
-def guest_image():
-    """The guest from the VFKIT_GUEST_* variables, else built with scripts/mkguest."""
+TOOLS_ARGS = ["--name", "guest-tools", "--bin", "/usr/bin/fio", "--bin", "/usr/bin/socat"]
+
+
+def guest_image(tools=False):
+    """The guest from the VFKIT_GUEST_* variables, else built with scripts/mkguest
+    (same arguments as tests/run uses)."""
+    initrd_var = "VFKIT_GUEST_INITRD_TOOLS" if tools else "VFKIT_GUEST_INITRD"
     env = {k: os.environ.get(k) for k in
-           ("VFKIT_GUEST_KERNEL", "VFKIT_GUEST_KERNEL_ELF", "VFKIT_GUEST_INITRD")}
+           ("VFKIT_GUEST_KERNEL", "VFKIT_GUEST_KERNEL_ELF", initrd_var)}
     if not all(env.values()):
-        out = subprocess.run([str(ROOT / "scripts/mkguest"), "-q"], check=True,
-                             stdout=subprocess.PIPE, text=True).stdout
+        cmd = [str(ROOT / "scripts/mkguest"), "-q"] + (TOOLS_ARGS if tools else [])
+        out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
         for line in out.splitlines():
             k, _, v = line.partition("=")
-            env[k] = v
+            env[initrd_var if k == "VFKIT_GUEST_INITRD" else k] = v
     choice = os.environ.get("VFKIT_TEST_KERNEL", "elf")
     if choice not in ("elf", "bzimage"):
         raise ValueError("VFKIT_TEST_KERNEL must be elf or bzimage")
     bz, elf = env["VFKIT_GUEST_KERNEL"], env["VFKIT_GUEST_KERNEL_ELF"]
-    for p in (bz, elf, env["VFKIT_GUEST_INITRD"]):
+    for p in (bz, elf, env[initrd_var]):
         if not os.path.isfile(p):
             raise FileNotFoundError(p)
     return Guest(kernel=elf if choice == "elf" else bz, bzimage=bz, elf=elf,
-                 initrd=env["VFKIT_GUEST_INITRD"])
+                 initrd=env[initrd_var])
 
 
 def script_disk(path, script, size=1 << 20):
