@@ -49,24 +49,24 @@ struct flag_def {
 };
 
 static const struct flag_def flags[] = {
-	{ "cpus", 'c', FLAG_UINT, F_CPUS },
-	{ "memory", 'm', FLAG_UINT, F_MEMORY },
-	{ "bootloader", 'b', FLAG_QUOTED_LIST, F_BOOTLOADER },
-	{ "kernel", 'k', FLAG_STRING, F_KERNEL },
-	{ "initrd", 'i', FLAG_STRING, F_INITRD },
-	{ "kernel-cmdline", 'C', FLAG_STRING, F_CMDLINE },
-	{ "device", 'd', FLAG_STRING_ARRAY, F_DEVICE },
-	{ "timesync", 't', FLAG_STRING, F_TIMESYNC },
-	{ "restful-uri", 0, FLAG_STRING, F_RESTFUL_URI },
-	{ "log-level", 0, FLAG_STRING, F_LOG_LEVEL },
-	{ "gui", 0, FLAG_BOOL, F_GUI },
-	{ "ignition", 0, FLAG_STRING, F_IGNITION },
-	{ "cloud-init", 0, FLAG_QUOTED_LIST, F_CLOUD_INIT },
-	{ "nested", 'n', FLAG_BOOL, F_NESTED },
-	{ "pidfile", 0, FLAG_STRING, F_PIDFILE },
-	{ "version", 'v', FLAG_BOOL, F_VERSION },
-	{ "help", 'h', FLAG_BOOL, F_HELP },
-	{ "dry-run", 0, FLAG_BOOL, F_DRY_RUN },
+	{"cpus", 'c', FLAG_UINT, F_CPUS},
+	{"memory", 'm', FLAG_UINT, F_MEMORY},
+	{"bootloader", 'b', FLAG_QUOTED_LIST, F_BOOTLOADER},
+	{"kernel", 'k', FLAG_STRING, F_KERNEL},
+	{"initrd", 'i', FLAG_STRING, F_INITRD},
+	{"kernel-cmdline", 'C', FLAG_STRING, F_CMDLINE},
+	{"device", 'd', FLAG_STRING_ARRAY, F_DEVICE},
+	{"timesync", 't', FLAG_STRING, F_TIMESYNC},
+	{"restful-uri", 0, FLAG_STRING, F_RESTFUL_URI},
+	{"log-level", 0, FLAG_STRING, F_LOG_LEVEL},
+	{"gui", 0, FLAG_BOOL, F_GUI},
+	{"ignition", 0, FLAG_STRING, F_IGNITION},
+	{"cloud-init", 0, FLAG_QUOTED_LIST, F_CLOUD_INIT},
+	{"nested", 'n', FLAG_BOOL, F_NESTED},
+	{"pidfile", 0, FLAG_STRING, F_PIDFILE},
+	{"version", 'v', FLAG_BOOL, F_VERSION},
+	{"help", 'h', FLAG_BOOL, F_HELP},
+	{"dry-run", 0, FLAG_BOOL, F_DRY_RUN},
 };
 
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -74,35 +74,42 @@ static const struct flag_def flags[] = {
 /* The default REST URI is the seed's (reference 13), not upstream's none://. */
 #define DEFAULT_RESTFUL_URI "tcp://localhost:8081"
 
+static const char *const usage[] = {
+	"Usage:",
+	"  vfkit [flags]",
+	"",
+	"Flags:",
+	"  -b, --bootloader list      linux,kernel=<path>,initrd=<path>,cmdline=<args>",
+	"                             or efi,variable-store=<path>[,create]",
+	"      --cloud-init list      cloud-init files: user-data, meta-data, network-config",
+	"  -c, --cpus uint            number of virtual CPUs (default 1)",
+	"  -d, --device string        add a device (repeatable): virtio-blk, nvme,",
+	"                             usb-mass-storage, nbd, virtio-net, virtio-serial,",
+	"                             virtio-rng, virtio-balloon, virtio-vsock, virtio-fs,",
+	"                             rosetta, virtio-gpu, virtio-input",
+	"      --dry-run              check the configuration, print it as /vm/inspect JSON",
+	"      --gui                  open a window for the first virtio-gpu device",
+	"  -h, --help                 show this help",
+	"      --ignition path        Ignition config served to the guest on vsock port 1024",
+	"  -i, --initrd path          deprecated: --bootloader linux,initrd=<path>",
+	"  -k, --kernel path          deprecated: --bootloader linux,kernel=<path>",
+	"  -C, --kernel-cmdline args  deprecated: --bootloader linux,cmdline=<args>",
+	"      --log-level level      debug, info or error (default info)",
+	"  -m, --memory uint          memory in MiB (default 512)",
+	"  -n, --nested               enable nested virtualization",
+	"      --pidfile path         write vfkit's process id to this file",
+	"      --restful-uri uri      REST API: tcp://host:port, unix:///path or none://",
+	"                             (default " DEFAULT_RESTFUL_URI ")",
+	"  -t, --timesync vsockPort=N sync the guest clock through qemu-guest-agent",
+	"  -v, --version              print the version",
+};
+
 void cli_print_usage(void)
 {
-	fputs("Usage:\n"
-	      "  vfkit [flags]\n"
-	      "\n"
-	      "Flags:\n"
-	      "  -b, --bootloader stringArray   bootloader: linux,kernel=<path>,initrd=<path>,cmdline=<args>\n"
-	      "                                 or efi,variable-store=<path>[,create] or macos,... (Apple only)\n"
-	      "      --cloud-init stringArray   cloud-init files: user-data, meta-data, network-config\n"
-	      "  -c, --cpus uint                number of virtual CPUs (default 1)\n"
-	      "  -d, --device stringArray       devices (repeatable): virtio-blk, nvme, usb-mass-storage, nbd,\n"
-	      "                                 virtio-net, virtio-serial, virtio-rng, virtio-balloon,\n"
-	      "                                 virtio-vsock, virtio-fs, rosetta, virtio-gpu, virtio-input\n"
-	      "      --dry-run                  validate the configuration, print it as /vm/inspect JSON, exit\n"
-	      "      --gui                      show a window for the first virtio-gpu device\n"
-	      "  -h, --help                     help for vfkit\n"
-	      "      --ignition string          Ignition configuration file served to the guest over vsock\n"
-	      "  -i, --initrd string            initrd path (deprecated: use --bootloader linux)\n"
-	      "  -k, --kernel string            kernel path (deprecated: use --bootloader linux)\n"
-	      "  -C, --kernel-cmdline string    kernel command line (deprecated: use --bootloader linux)\n"
-	      "      --log-level string         log level: debug, info or error (default info)\n"
-	      "  -m, --memory uint              memory in MiB (default 512)\n"
-	      "  -n, --nested                   enable nested virtualization\n"
-	      "      --pidfile string           write the process id to this file\n"
-	      "      --restful-uri string       REST API address: tcp://host:port, unix:///path or none://\n"
-	      "                                 (default \"" DEFAULT_RESTFUL_URI "\")\n"
-	      "  -t, --timesync string          vsockPort=<port>: sync the guest clock via qemu-guest-agent\n"
-	      "  -v, --version                  version for vfkit\n",
-	      stdout);
+	size_t i;
+
+	for (i = 0; i < sizeof(usage) / sizeof(usage[0]); i++)
+		puts(usage[i]);
 }
 
 void cli_flags_free(struct cli_flags *f)
@@ -118,13 +125,13 @@ void cli_flags_free(struct cli_flags *f)
 	free(f->log_level);
 	free(f->ignition);
 	free(f->pidfile);
-	*f = (struct cli_flags){ 0 };
+	*f = (struct cli_flags){0};
 }
 
 static int parse_bool(const char *v, bool *out)
 {
-	static const char *const yes[] = { "1", "t", "T", "true", "TRUE", "True" };
-	static const char *const no[] = { "0", "f", "F", "false", "FALSE", "False" };
+	static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+	static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
 	size_t i;
 
 	for (i = 0; i < 6; i++) {
@@ -183,8 +190,8 @@ static char **string_target(struct cli_flags *f, enum flag_id id, bool **set)
 }
 
 /* pflag's "invalid argument" wrapper around a value error. */
-static int invalid_argument(const struct flag_def *d, const char *value, const char *why,
-			    char *err, size_t errlen)
+static int invalid_argument(const struct flag_def *d, const char *value, const char *why, char *err,
+			    size_t errlen)
 {
 	char q[512], name[64];
 
@@ -209,7 +216,8 @@ static int set_flag(struct cli_flags *f, const struct flag_def *d, const char *v
 	case FLAG_BOOL:
 		if (parse_bool(value, bool_target(f, d->id))) {
 			go_quote(value, q, sizeof(q));
-			snprintf(why, sizeof(why), "strconv.ParseBool: parsing %s: invalid syntax", q);
+			snprintf(why, sizeof(why), "strconv.ParseBool: parsing %s: invalid syntax",
+				 q);
 			return invalid_argument(d, value, why, err, errlen);
 		}
 		return 0;
@@ -236,8 +244,8 @@ static int set_flag(struct cli_flags *f, const struct flag_def *d, const char *v
 	case FLAG_QUOTED_LIST:
 		if (d->id == F_BOOTLOADER)
 			f->bootloader_set = true;
-		if (optlist_split_quoted(value, d->id == F_BOOTLOADER ? &f->bootloader
-								       : &f->cloud_init))
+		if (optlist_split_quoted(value,
+					 d->id == F_BOOTLOADER ? &f->bootloader : &f->cloud_init))
 			return invalid_argument(d, value, "mismatched \"", err, errlen);
 		return 0;
 	}
@@ -303,8 +311,7 @@ static void quote_char(char c, char *buf, size_t len)
 }
 
 /* One "-abc" word: a run of shorthands, the last may take a value. */
-static int parse_short(struct cli_flags *f, int argc, char **argv, int *i, char *err,
-		       size_t errlen)
+static int parse_short(struct cli_flags *f, int argc, char **argv, int *i, char *err, size_t errlen)
 {
 	const char *sh = argv[*i] + 1;
 	char q[16];
@@ -340,7 +347,7 @@ int argv_parse(int argc, char **argv, struct cli_flags *f, char *err, size_t err
 {
 	int i;
 
-	*f = (struct cli_flags){ .cpus = 1, .memory = 512 };
+	*f = (struct cli_flags){.cpus = 1, .memory = 512};
 	f->restful_uri = strdup(DEFAULT_RESTFUL_URI);
 	if (!f->restful_uri)
 		return cli_err(err, errlen, "out of memory");

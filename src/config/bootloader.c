@@ -62,8 +62,7 @@ static int macos_option(struct boot_config *boot, const char *key, const char *v
 	return cli_err(err, errlen, "unknown option for macOS bootloaders: %s", key);
 }
 
-static int from_list(const struct strvec *list, struct boot_config *boot, char *err,
-		     size_t errlen)
+static int from_list(const struct strvec *list, struct boot_config *boot, char *err, size_t errlen)
 {
 	const char *type;
 	size_t i;

@@ -114,7 +114,7 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, char *er
 	struct cli_flags f;
 	int rc;
 
-	*cfg = (struct vm_config){ 0 };
+	*cfg = (struct vm_config){0};
 	if (errlen)
 		err[0] = '\0';
 	if (argv_parse(argc, argv, &f, err, errlen)) {

@@ -110,8 +110,7 @@ int dev_check_disk_header(const char *path, char *err, size_t errlen);
 int dev_parse_nbd(struct device_config *dev, struct strvec *items, char *err, size_t errlen);
 int dev_parse_net(struct device_config *dev, struct strvec *items, char *err, size_t errlen);
 int dev_parse_serial(struct device_config *dev, struct strvec *items, char *err, size_t errlen);
-int dev_parse_no_options(struct device_config *dev, struct strvec *items, char *err,
-			 size_t errlen);
+int dev_parse_no_options(struct device_config *dev, struct strvec *items, char *err, size_t errlen);
 int dev_parse_vsock(struct device_config *dev, struct strvec *items, char *err, size_t errlen);
 int dev_parse_fs(struct device_config *dev, struct strvec *items, char *err, size_t errlen);
 int dev_parse_rosetta(struct device_config *dev, struct strvec *items, char *err, size_t errlen);

@@ -43,7 +43,7 @@ void strvec_free(struct strvec *sv)
 	for (i = 0; i < sv->n; i++)
 		free(sv->v[i]);
 	free(sv->v);
-	*sv = (struct strvec){ 0 };
+	*sv = (struct strvec){0};
 }
 
 int cli_err(char *err, size_t errlen, const char *fmt, ...)
@@ -181,7 +181,6 @@ int check_writable_file(const char *path, char *err, size_t errlen)
 			       errno_text(errno, e, sizeof(e)));
 	return 0;
 }
-
 
 void cli_err_one_line(char *err, size_t errlen)
 {

@@ -86,7 +86,7 @@ struct device_config *config_add_device(struct vm_config *cfg, enum device_kind 
 		return NULL;
 	cfg->devices = devs;
 	dev = &devs[cfg->device_count++];
-	*dev = (struct device_config){ .kind = kind };
+	*dev = (struct device_config){.kind = kind};
 	return dev;
 }
 
@@ -106,7 +106,7 @@ void rest_config_clear(struct rest_config *rest)
 	free(rest->uri);
 	free(rest->host);
 	free(rest->path);
-	*rest = (struct rest_config){ 0 };
+	*rest = (struct rest_config){0};
 }
 
 void config_free(struct vm_config *cfg)
@@ -128,5 +128,5 @@ void config_free(struct vm_config *cfg)
 		free(cfg->cloud_init_files);
 	}
 	free(cfg->cloud_init_iso);
-	*cfg = (struct vm_config){ 0 };
+	*cfg = (struct vm_config){0};
 }

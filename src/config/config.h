@@ -169,7 +169,7 @@ enum rest_scheme {
 struct rest_config {
 	char *uri;          /* as given (default "tcp://localhost:8081") */
 	enum rest_scheme scheme;
-	char *host;         /* REST_TCP: host as written ("" = all interfaces) */
+	char *host;         /* REST_TCP: host as written, IPv6 without [] ("" = all interfaces) */
 	uint16_t port;      /* REST_TCP */
 	char *path;         /* REST_UNIX: decoded socket path */
 };
@@ -190,7 +190,12 @@ struct vm_config {
 	char *ignition;          /* config file path, NULL when off */
 	uint32_t timesync_port;  /* 0 = off */
 	char *pidfile;           /* NULL when not given */
-	char **cloud_init_files; /* NULL-terminated, NULL when off */
+	/*
+	 * NULL-terminated, NULL when off: only the recognised files, at most one
+	 * each, in the order user-data, meta-data, network-config (a missing one
+	 * is an empty file in the ISO). The ISO names them by basename.
+	 */
+	char **cloud_init_files;
 	char *cloud_init_iso;    /* runtime: generated ISO path (deleted at exit) */
 	bool dry_run;            /* --dry-run: validate, print inspect JSON, exit 0 */
 };

@@ -20,19 +20,19 @@ struct device_type {
 };
 
 static const struct device_type types[] = {
-	{ "virtio-blk", DEV_VIRTIO_BLK, dev_parse_disk },
-	{ "nvme", DEV_NVME, dev_parse_disk },
-	{ "usb-mass-storage", DEV_USB_MASS_STORAGE, dev_parse_disk },
-	{ "nbd", DEV_NBD, dev_parse_nbd },
-	{ "virtio-net", DEV_VIRTIO_NET, dev_parse_net },
-	{ "virtio-serial", DEV_VIRTIO_SERIAL, dev_parse_serial },
-	{ "virtio-rng", DEV_VIRTIO_RNG, dev_parse_no_options },
-	{ "virtio-balloon", DEV_VIRTIO_BALLOON, dev_parse_no_options },
-	{ "virtio-vsock", DEV_VIRTIO_VSOCK, dev_parse_vsock },
-	{ "virtio-fs", DEV_VIRTIO_FS, dev_parse_fs },
-	{ "rosetta", DEV_ROSETTA, dev_parse_rosetta },
-	{ "virtio-gpu", DEV_VIRTIO_GPU, dev_parse_gpu },
-	{ "virtio-input", DEV_VIRTIO_INPUT, dev_parse_input },
+	{"virtio-blk", DEV_VIRTIO_BLK, dev_parse_disk},
+	{"nvme", DEV_NVME, dev_parse_disk},
+	{"usb-mass-storage", DEV_USB_MASS_STORAGE, dev_parse_disk},
+	{"nbd", DEV_NBD, dev_parse_nbd},
+	{"virtio-net", DEV_VIRTIO_NET, dev_parse_net},
+	{"virtio-serial", DEV_VIRTIO_SERIAL, dev_parse_serial},
+	{"virtio-rng", DEV_VIRTIO_RNG, dev_parse_no_options},
+	{"virtio-balloon", DEV_VIRTIO_BALLOON, dev_parse_no_options},
+	{"virtio-vsock", DEV_VIRTIO_VSOCK, dev_parse_vsock},
+	{"virtio-fs", DEV_VIRTIO_FS, dev_parse_fs},
+	{"rosetta", DEV_ROSETTA, dev_parse_rosetta},
+	{"virtio-gpu", DEV_VIRTIO_GPU, dev_parse_gpu},
+	{"virtio-input", DEV_VIRTIO_INPUT, dev_parse_input},
 };
 
 static const struct device_type *find_type(const char *name)
@@ -47,7 +47,7 @@ static const struct device_type *find_type(const char *name)
 
 int device_parse(struct vm_config *cfg, const char *spec, char *err, size_t errlen)
 {
-	struct strvec all = { 0 }, opts = { 0 };
+	struct strvec all = {0}, opts = {0};
 	const struct device_type *type;
 	struct device_config *dev;
 	char prefix[128];
@@ -104,7 +104,7 @@ int gui_add_devices(struct vm_config *cfg)
 		dev = config_add_device(cfg, DEV_VIRTIO_GPU);
 		if (!dev)
 			return -1;
-		dev->gpu = (struct gpu_config){ .width = 800, .height = 600, .uses_gui = true };
+		dev->gpu = (struct gpu_config){.width = 800, .height = 600, .uses_gui = true};
 	}
 	if (!have_input) {
 		log_warn("--gui flag specified but no virtio-input device configured, "

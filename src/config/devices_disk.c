@@ -8,7 +8,7 @@
 
 #include "config/cli_internal.h"
 
-static const char qcow2_magic[4] = { 'Q', 'F', 'I', (char)0xfb };
+static const char qcow2_magic[4] = {'Q', 'F', 'I', (char)0xfb};
 
 static int set_str(char **dst, const char *value, char *err, size_t errlen)
 {
@@ -96,15 +96,17 @@ int dev_parse_disk(struct device_config *dev, struct strvec *items, char *err, s
 		} else if (!strcmp(key, "type")) {
 			if (value[0] && strcmp(value, "image") && strcmp(value, "dev"))
 				return cli_err(err, errlen,
-					       "unexpected value for disk 'type' option: %s", value);
+					       "unexpected value for disk 'type' option: %s",
+					       value);
 			disk->type_set = value[0] != '\0';
 			disk->type_dev = !strcmp(value, "dev");
 		} else if (!strcmp(key, "readonly")) {
 			/* upstream's text says virtio-blk for every disk type */
 			if (value[0])
-				return cli_err(err, errlen,
-					       "unexpected value for virtio-blk 'readonly' option: %s",
-					       value);
+				return cli_err(
+					err, errlen,
+					"unexpected value for virtio-blk 'readonly' option: %s",
+					value);
 			disk->readonly = true;
 		} else if (!strcmp(key, "deviceId") && dev->kind == DEV_VIRTIO_BLK) {
 			if (set_str(&disk->device_id, value, err, errlen))
@@ -149,12 +151,14 @@ int dev_parse_nbd(struct device_config *dev, struct strvec *items, char *err, si
 				nbd->sync = NBD_SYNC_NONE;
 			else
 				return cli_err(err, errlen,
-					       "invalid sync mode: %s, must be 'full' or 'none'", value);
+					       "invalid sync mode: %s, must be 'full' or 'none'",
+					       value);
 		} else if (!strcmp(key, "readonly")) {
 			if (value[0])
-				return cli_err(err, errlen,
-					       "unexpected value for virtio-blk 'readonly' option: %s",
-					       value);
+				return cli_err(
+					err, errlen,
+					"unexpected value for virtio-blk 'readonly' option: %s",
+					value);
 			nbd->readonly = true;
 		} else {
 			return cli_err(err, errlen, "unknown option for nbd devices: %s", key);

@@ -38,9 +38,10 @@ int dev_parse_serial(struct device_config *dev, struct strvec *items, char *err,
 				return -1;
 		} else if (!strcmp(key, "stdio")) {
 			if (value[0])
-				return cli_err(err, errlen,
-					       "unexpected value for virtio-serial 'stdio' option: %s",
-					       value);
+				return cli_err(
+					err, errlen,
+					"unexpected value for virtio-serial 'stdio' option: %s",
+					value);
 			stdio = true;
 		} else if (!strcmp(key, "pty")) {
 			pty = true; /* upstream ignores the value */
@@ -50,9 +51,11 @@ int dev_parse_serial(struct device_config *dev, struct strvec *items, char *err,
 		}
 	}
 	if (s->log_file_path && stdio)
-		return cli_err(err, errlen, "'logFilePath' and 'stdio' cannot be set at the same time");
+		return cli_err(err, errlen,
+			       "'logFilePath' and 'stdio' cannot be set at the same time");
 	if (s->log_file_path && pty)
-		return cli_err(err, errlen, "'logFilePath' and 'pty' cannot be set at the same time");
+		return cli_err(err, errlen,
+			       "'logFilePath' and 'pty' cannot be set at the same time");
 	if (stdio && pty)
 		return cli_err(err, errlen, "'stdio' and 'pty' cannot be set at the same time");
 	if (!s->log_file_path && !stdio && !pty)
@@ -62,8 +65,7 @@ int dev_parse_serial(struct device_config *dev, struct strvec *items, char *err,
 }
 
 /* virtio-rng and virtio-balloon: every option is an error, listed Go-style. */
-int dev_parse_no_options(struct device_config *dev, struct strvec *items, char *err,
-			 size_t errlen)
+int dev_parse_no_options(struct device_config *dev, struct strvec *items, char *err, size_t errlen)
 {
 	char list[512] = "";
 	size_t i, pos = 0;
@@ -206,8 +208,9 @@ int dev_parse_input(struct device_config *dev, struct strvec *items, char *err, 
 			return cli_err(err, errlen, "unknown option for virtio-input devices: %s",
 				       key);
 		if (value[0])
-			return cli_err(err, errlen, "unexpected value for virtio-input %s option: %s",
-				       key, value);
+			return cli_err(err, errlen,
+				       "unexpected value for virtio-input %s option: %s", key,
+				       value);
 		dev->input.type = !strcmp(key, "keyboard") ? INPUT_KEYBOARD : INPUT_POINTING;
 	}
 	return 0;

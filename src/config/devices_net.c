@@ -77,8 +77,8 @@ static int net_option(struct net_config *net, struct net_opts *o, const char *ke
 
 	if (!strcmp(key, "nat")) {
 		if (value[0])
-			return cli_err(err, errlen, "unexpected value for virtio-net 'nat' option: %s",
-				       value);
+			return cli_err(err, errlen,
+				       "unexpected value for virtio-net 'nat' option: %s", value);
 		o->nat = true;
 	} else if (!strcmp(key, "mac")) {
 		if (!value[0])
@@ -102,9 +102,10 @@ static int net_option(struct net_config *net, struct net_opts *o, const char *ke
 		return set_path(net, value, err, errlen);
 	} else if (!strcmp(key, "type")) {
 		if (strcmp(value, "unixgram"))
-			return cli_err(err, errlen,
-				       "unsupported virtio-net type: %s (only 'unixgram' is supported)",
-				       value);
+			return cli_err(
+				err, errlen,
+				"unsupported virtio-net type: %s (only 'unixgram' is supported)",
+				value);
 		o->type_set = true;
 	} else if (!strcmp(key, "vfkitMagic")) {
 		if (strcmp(value, "on") && strcmp(value, "off"))
@@ -143,7 +144,7 @@ static bool has_socket_key(const struct strvec *items)
 int dev_parse_net(struct device_config *dev, struct strvec *items, char *err, size_t errlen)
 {
 	struct net_config *net = &dev->net;
-	struct net_opts o = { 0 };
+	struct net_opts o = {0};
 	size_t i;
 
 	net->fd = -1;

@@ -10,7 +10,7 @@
 
 int timesync_parse(const char *value, uint32_t *port, char *err, size_t errlen)
 {
-	struct strvec items = { 0 };
+	struct strvec items = {0};
 	enum num_error e;
 	uint64_t p;
 	int rc = 0;
@@ -57,11 +57,11 @@ int ignition_parse(const char *value, char **path, char *err, size_t errlen)
 }
 
 /* The three names the ISO can hold; their order in cfg->cloud_init_files. */
-static const char *const cloud_init_names[] = { "user-data", "meta-data", "network-config" };
+static const char *const cloud_init_names[] = {"user-data", "meta-data", "network-config"};
 
 int cloud_init_parse(const struct strvec *items, char ***files, char *err, size_t errlen)
 {
-	const char *chosen[3] = { NULL, NULL, NULL };
+	const char *chosen[3] = {NULL, NULL, NULL};
 	char e[128], base[4096];
 	size_t i, j, n = 0;
 	int fd;
@@ -84,7 +84,8 @@ int cloud_init_parse(const struct strvec *items, char ***files, char *err, size_
 				chosen[j] = path; /* a repeated name: the last one wins */
 	}
 	if (!chosen[0] && !chosen[1])
-		return cli_err(err, errlen, "cloud-init needs user-data and meta-data files to work");
+		return cli_err(err, errlen,
+			       "cloud-init needs user-data and meta-data files to work");
 	*files = calloc(4, sizeof(char *));
 	if (!*files)
 		return cli_err(err, errlen, "out of memory");

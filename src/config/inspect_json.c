@@ -166,7 +166,8 @@ static json_t *device_json(const struct device_config *dev)
 		json_object_set_new(o, "height", json_integer(dev->gpu.height));
 		break;
 	case DEV_VIRTIO_INPUT:
-		set_str(o, "inputType", dev->input.type == INPUT_POINTING ? "pointing" : "keyboard");
+		set_str(o, "inputType",
+			dev->input.type == INPUT_POINTING ? "pointing" : "keyboard");
 		break;
 	default:
 		break;

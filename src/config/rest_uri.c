@@ -32,7 +32,7 @@ static size_t scheme_len(const char *s)
 /* %xx decoding in place; -1 on a malformed escape. */
 static int percent_decode(char *s)
 {
-	char *out = s, hex[3] = { 0 };
+	char *out = s, hex[3] = {0};
 
 	for (; *s; s++) {
 		if (*s != '%') {
@@ -59,7 +59,7 @@ static int split_uri(const char *rest, struct uri_parts *p)
 {
 	size_t end;
 
-	*p = (struct uri_parts){ 0 };
+	*p = (struct uri_parts){0};
 	if (!strncmp(rest, "//", 2)) {
 		rest += 2;
 		end = strcspn(rest, "/?#");
@@ -110,7 +110,8 @@ static int parse_tcp(const char *uri, struct uri_parts *p, struct rest_config *r
 		return cli_err(err, errlen, "parse %s: invalid port \":%s\" after host", q, port);
 	}
 	if (e != NUM_OK || num > 65535)
-		return cli_err(err, errlen, "invalid TCP uri: port %s out of range (0-65535)", port);
+		return cli_err(err, errlen, "invalid TCP uri: port %s out of range (0-65535)",
+			       port);
 	rest->port = (uint16_t)num;
 	rest->scheme = REST_TCP;
 	return 0;
@@ -130,10 +131,11 @@ static int parse_unix(const char *uri, struct uri_parts *p, struct rest_config *
 		return cli_err(err, errlen, "parse %s: invalid URL escape", q);
 	}
 	if (strlen(p->path) > CFG_UNIX_PATH_MAX)
-		return cli_err(err, errlen,
-			       "invalid unix uri: socket path length exceeds Linux limits (%zu > %d "
-			       "bytes)",
-			       strlen(p->path), CFG_UNIX_PATH_MAX);
+		return cli_err(
+			err, errlen,
+			"invalid unix uri: socket path length exceeds Linux limits (%zu > %d "
+			"bytes)",
+			strlen(p->path), CFG_UNIX_PATH_MAX);
 	rest->path = p->path;
 	p->path = NULL;
 	rest->scheme = REST_UNIX;

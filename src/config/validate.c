@@ -24,7 +24,7 @@ const char *cfg_sysfs_root = "/sys";
  */
 static bool nested_supported(void)
 {
-	static const char *const mods[] = { "kvm_intel", "kvm_amd" };
+	static const char *const mods[] = {"kvm_intel", "kvm_amd"};
 	bool any_module = false;
 	char path[256], buf[8];
 	size_t i;
@@ -38,7 +38,8 @@ static bool nested_supported(void)
 		if (!f)
 			continue;
 		any_module = true;
-		if (fgets(buf, sizeof(buf), f) && (buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1')) {
+		if (fgets(buf, sizeof(buf), f) &&
+		    (buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1')) {
 			fclose(f);
 			return true;
 		}
@@ -73,8 +74,9 @@ static int validate_boot(const struct boot_config *boot, char *err, size_t errle
 			       "devices with Apple's Virtualization.framework");
 	case BOOT_EFI:
 		if (!boot->efi_variable_store || !boot->efi_variable_store[0])
-			return cli_err(err, errlen,
-				       "--bootloader efi: missing mandatory 'variable-store' option");
+			return cli_err(
+				err, errlen,
+				"--bootloader efi: missing mandatory 'variable-store' option");
 		if (boot->efi_create) {
 			/* the seed: create the store only when it is missing */
 			if (check_writable_file(boot->efi_variable_store, err, errlen)) {

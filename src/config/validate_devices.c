@@ -13,10 +13,10 @@
 #include "util/log.h"
 
 /* virtio-blk serial: the hypervisor's limit (VIRTIO_BLK_ID_BYTES). */
-#define DISK_ID_MAX   20
-#define NBD_ID_MAX    255
-#define FS_TAG_MAX    36
-#define GPU_DIM_MAX   16384
+#define DISK_ID_MAX 20
+#define NBD_ID_MAX  255
+#define FS_TAG_MAX  36
+#define GPU_DIM_MAX 16384
 
 static int check_device_id(const char *id, const char *what, char *err, size_t errlen)
 {
@@ -55,9 +55,9 @@ static int validate_disk(const struct device_config *dev, char *err, size_t errl
 			return cli_err(err, errlen, "open %s: is a directory", d->path);
 	}
 	if (access(d->path, R_OK | (d->readonly ? 0 : W_OK)))
-		return cli_err(err, errlen, "open %s: %s%s", d->path,
-			       errno_text(errno, e, sizeof(e)),
-			       d->readonly ? "" : " (read-write access is needed unless 'readonly')");
+		return cli_err(
+			err, errlen, "open %s: %s%s", d->path, errno_text(errno, e, sizeof(e)),
+			d->readonly ? "" : " (read-write access is needed unless 'readonly')");
 	if (!d->type_dev && check_not_qcow2(d->path, err, errlen))
 		return -1;
 	if (d->device_id && check_device_id(d->device_id, "deviceId", err, errlen))
@@ -135,11 +135,13 @@ static int validate_nbd(const struct nbd_config *n, char *err, size_t errlen)
 			       "slash",
 			       n->device_id);
 	if (strlen(n->device_id) > NBD_ID_MAX)
-		return cli_err(err, errlen, "invalid NBD device 'deviceId': exceeds maximum length");
+		return cli_err(err, errlen,
+			       "invalid NBD device 'deviceId': exceeds maximum length");
 	if (check_device_id(n->device_id, "NBD device 'deviceId'", err, errlen))
 		return -1;
 	if (n->timeout_ms < 0)
-		return cli_err(err, errlen, "invalid NBD device 'timeout': %d (must not be negative)",
+		return cli_err(err, errlen,
+			       "invalid NBD device 'timeout': %d (must not be negative)",
 			       n->timeout_ms);
 	return 0;
 }
@@ -172,8 +174,8 @@ static int validate_net_socket(const char *path, char *err, size_t errlen)
 	/* the local end is created next to the peer: vfkit-<pid>-<random>.sock */
 	snprintf(local, sizeof(local), "%s/vfkit-%x-ffff.sock", dir, (unsigned int)getpid());
 	if (strlen(local) > CFG_UNIX_PATH_MAX)
-		return cli_err(err, errlen, "unixgram path '%s' is too long: %zu >= %d bytes", local,
-			       strlen(local), CFG_UNIX_PATH_MAX + 1);
+		return cli_err(err, errlen, "unixgram path '%s' is too long: %zu >= %d bytes",
+			       local, strlen(local), CFG_UNIX_PATH_MAX + 1);
 	return 0;
 }
 
@@ -203,8 +205,9 @@ static int validate_fs(const struct fs_config *fs, char *err, size_t errlen)
 	struct stat st;
 
 	if (!fs->shared_dir)
-		return cli_err(err, errlen, "missing mandatory 'sharedDir' option for virtio-fs "
-					    "device");
+		return cli_err(err, errlen,
+			       "missing mandatory 'sharedDir' option for virtio-fs "
+			       "device");
 	if (stat(fs->shared_dir, &st))
 		return cli_err(err, errlen, "stat %s: %s", fs->shared_dir,
 			       errno_text(errno, e, sizeof(e)));
@@ -249,7 +252,8 @@ static int validate_rosetta(struct vm_config *cfg, size_t index, char *err, size
 	memmove(dev, dev + 1, (cfg->device_count - index - 1) * sizeof(*dev));
 	cfg->device_count--;
 	if (index < cfg->cli_device_count)
-		cfg->cli_device_count--; /* the cloud-init disk still goes after the --device list */
+		cfg->cli_device_count--; /* the cloud-init disk still goes after the --device list
+					  */
 	return 0;
 }
 
@@ -316,12 +320,12 @@ int validate_vsock_ports(const struct vm_config *cfg, char *err, size_t errlen)
 		return cli_err(err, errlen, "out of memory");
 	for (i = 0; i < cfg->device_count; i++)
 		if (cfg->devices[i].kind == DEV_VIRTIO_VSOCK)
-			users[n++] = (struct port_user){ cfg->devices[i].vsock.port,
-							 "--device virtio-vsock" };
+			users[n++] = (struct port_user){cfg->devices[i].vsock.port,
+							"--device virtio-vsock"};
 	if (cfg->timesync_port)
-		users[n++] = (struct port_user){ cfg->timesync_port, "--timesync" };
+		users[n++] = (struct port_user){cfg->timesync_port, "--timesync"};
 	if (cfg->ignition) /* Ignition's applehv provider always uses host port 1024 */
-		users[n++] = (struct port_user){ 1024, "--ignition" };
+		users[n++] = (struct port_user){1024, "--ignition"};
 	for (i = 1; i < n && !rc; i++)
 		for (j = 0; j < i && !rc; j++)
 			if (users[i].port == users[j].port)

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_device(const char *s)
 {
-	struct vm_config cfg = { 0 };
+	struct vm_config cfg = {0};
 	char err[512], *json;
 
 	if (device_parse(&cfg, s, err, sizeof(err)) == 0) {
@@ -28,8 +28,8 @@ static void fuzz_device(const char *s)
 
 static void fuzz_bootloader(const char *s)
 {
-	struct cli_flags f = { 0 };
-	struct boot_config boot = { 0 };
+	struct cli_flags f = {0};
+	struct boot_config boot = {0};
 	char err[512];
 
 	if (optlist_split_quoted(s, &f.bootloader) == 0)
@@ -46,8 +46,8 @@ static void fuzz_bootloader(const char *s)
 
 static void fuzz_small_values(uint8_t which, const char *s)
 {
-	struct rest_config rest = { 0 };
-	struct strvec list = { 0 };
+	struct rest_config rest = {0};
+	struct strvec list = {0};
 	char err[512], **files = NULL;
 	uint8_t mac[6];
 	uint32_t port;

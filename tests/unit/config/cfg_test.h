@@ -44,8 +44,8 @@ static inline void write_file(const char *name, const void *data, size_t len)
 /* Files the tables refer to. */
 static inline int scratch_setup(void **state)
 {
-	static const char qcow[8] = { 'Q', 'F', 'I', (char)0xfb, 0, 0, 0, 3 };
-	char raw[4096] = { 0 };
+	static const char qcow[8] = {'Q', 'F', 'I', (char)0xfb, 0, 0, 0, 3};
+	char raw[4096] = {0};
 
 	(void)state;
 	if (!mkdtemp(scratch_dir) || chdir(scratch_dir))
@@ -87,7 +87,7 @@ static inline int count_args(const char *const *args)
 
 /* cli_parse on {"vfkit", args...}. */
 static inline enum cli_result parse_args(const char *const *args, struct vm_config *cfg, char *err,
-				  size_t errlen)
+					 size_t errlen)
 {
 	char *argv[MAX_ARGS + 2];
 	int n = count_args(args), i;
@@ -100,7 +100,7 @@ static inline enum cli_result parse_args(const char *const *args, struct vm_conf
 }
 
 #define PARSE(cfg, err, ...)                                                                       \
-	parse_args((const char *const[]){ __VA_ARGS__, NULL }, (cfg), (err), sizeof(err))
+	parse_args((const char *const[]){__VA_ARGS__, NULL}, (cfg), (err), sizeof(err))
 
 /* Parses and (if stage_validate) validates; checks the outcome against c->err. */
 static inline void run_case(const struct argv_case *c, bool stage_validate)
@@ -123,8 +123,8 @@ static inline void run_case(const struct argv_case *c, bool stage_validate)
 	}
 	if (c->err != NULL && (rc == 0 || strcmp(err, c->err))) {
 		print_error("case starting '%s %s': expected error\n  %s\ngot%s\n  %s\n",
-			    c->args[0], c->args[1] ? c->args[1] : "", c->err,
-			    rc ? "" : " success", err);
+			    c->args[0], c->args[1] ? c->args[1] : "", c->err, rc ? "" : " success",
+			    err);
 		fail();
 	}
 }
@@ -150,6 +150,6 @@ static inline void parse_ok(const char *const *args, struct vm_config *cfg)
 	}
 }
 
-#define PARSE_OK(cfg, ...) parse_ok((const char *const[]){ __VA_ARGS__, NULL }, (cfg))
+#define PARSE_OK(cfg, ...) parse_ok((const char *const[]){__VA_ARGS__, NULL}, (cfg))
 
 #endif

@@ -32,17 +32,17 @@ static void test_defaults(void **state)
 static void test_long_and_short_forms(void **state)
 {
 	static const char *const forms[][4] = {
-		{ "--cpus", "3", "--memory", "1024" }, { "--cpus=3", "--memory=1024", 0, 0 },
-		{ "-c", "3", "-m", "1024" },           { "-c3", "-m1024", 0, 0 },
-		{ "-c=3", "-m=1024", 0, 0 },           { "-c", "0x3", "-m", "0x400" },
-		{ "-c", "0b11", "-m", "0o2000" },      { "-c", "03", "-m", "1_024" },
+		{"--cpus", "3", "--memory", "1024"}, {"--cpus=3", "--memory=1024", 0, 0},
+		{"-c", "3", "-m", "1024"},	     {"-c3", "-m1024", 0, 0},
+		{"-c=3", "-m=1024", 0, 0},	     {"-c", "0x3", "-m", "0x400"},
+		{"-c", "0b11", "-m", "0o2000"},	     {"-c", "03", "-m", "1_024"},
 	};
 	struct vm_config cfg;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		const char *args[8] = { "-b", "linux" };
+		const char *args[8] = {"-b", "linux"};
 		int n = 2, j;
 
 		for (j = 0; j < 4 && forms[i][j]; j++)
@@ -148,71 +148,71 @@ static void test_legacy_flags(void **state)
 }
 
 static const struct argv_case rejected[] = {
-	{ { "--bogus" }, "unknown flag: --bogus" },
-	{ { "--bogus=1" }, "unknown flag: --bogus" },
-	{ { "-x" }, "unknown shorthand flag: 'x' in -x" },
-	{ { "-nx" }, "unknown shorthand flag: 'x' in -x" },
-	{ { "---cpus" }, "bad flag syntax: ---cpus" },
-	{ { "--=x" }, "bad flag syntax: --=x" },
-	{ { BL, "--device" }, "flag needs an argument: --device" },
-	{ { BL, "-d" }, "flag needs an argument: 'd' in -d" },
-	{ { "--cpus", "-1" },
-	  "invalid argument \"-1\" for \"-c, --cpus\" flag: strconv.ParseUint: parsing \"-1\": "
-	  "invalid syntax" },
-	{ { "-c", "abc" },
-	  "invalid argument \"abc\" for \"-c, --cpus\" flag: strconv.ParseUint: parsing \"abc\": "
-	  "invalid syntax" },
-	{ { "--memory", "2G" },
-	  "invalid argument \"2G\" for \"-m, --memory\" flag: strconv.ParseUint: parsing \"2G\": "
-	  "invalid syntax" },
-	{ { "--memory", "" },
-	  "invalid argument \"\" for \"-m, --memory\" flag: strconv.ParseUint: parsing \"\": "
-	  "invalid syntax" },
-	{ { "--memory", "99999999999999999999" },
-	  "invalid argument \"99999999999999999999\" for \"-m, --memory\" flag: "
-	  "strconv.ParseUint: parsing \"99999999999999999999\": value out of range" },
-	{ { "-m", "08" },
-	  "invalid argument \"08\" for \"-m, --memory\" flag: strconv.ParseUint: parsing \"08\": "
-	  "invalid syntax" },
-	{ { "-m", "1__0" },
-	  "invalid argument \"1__0\" for \"-m, --memory\" flag: strconv.ParseUint: parsing "
-	  "\"1__0\": invalid syntax" },
-	{ { "--gui=yes" },
-	  "invalid argument \"yes\" for \"--gui\" flag: strconv.ParseBool: parsing \"yes\": "
-	  "invalid syntax" },
-	{ { "-n=2" },
-	  "invalid argument \"2\" for \"-n, --nested\" flag: strconv.ParseBool: parsing \"2\": "
-	  "invalid syntax" },
-	{ { "-b", "linux,cmdline=\"a" },
-	  "invalid argument \"linux,cmdline=\\\"a\" for \"-b, --bootloader\" flag: mismatched \"" },
-	{ { BL, "--cloud-init", "\"user-data" },
-	  "invalid argument \"\\\"user-data\" for \"--cloud-init\" flag: mismatched \"" },
-	{ { BL, "--log-level", "warn" }, "--log-level: unknown log level: warn" },
-	{ { BL, "--log-level", "DEBUG" }, "--log-level: unknown log level: DEBUG" },
+	{{"--bogus"}, "unknown flag: --bogus"},
+	{{"--bogus=1"}, "unknown flag: --bogus"},
+	{{"-x"}, "unknown shorthand flag: 'x' in -x"},
+	{{"-nx"}, "unknown shorthand flag: 'x' in -x"},
+	{{"---cpus"}, "bad flag syntax: ---cpus"},
+	{{"--=x"}, "bad flag syntax: --=x"},
+	{{BL, "--device"}, "flag needs an argument: --device"},
+	{{BL, "-d"}, "flag needs an argument: 'd' in -d"},
+	{{"--cpus", "-1"},
+	 "invalid argument \"-1\" for \"-c, --cpus\" flag: strconv.ParseUint: parsing \"-1\": "
+	 "invalid syntax"},
+	{{"-c", "abc"},
+	 "invalid argument \"abc\" for \"-c, --cpus\" flag: strconv.ParseUint: parsing \"abc\": "
+	 "invalid syntax"},
+	{{"--memory", "2G"},
+	 "invalid argument \"2G\" for \"-m, --memory\" flag: strconv.ParseUint: parsing \"2G\": "
+	 "invalid syntax"},
+	{{"--memory", ""},
+	 "invalid argument \"\" for \"-m, --memory\" flag: strconv.ParseUint: parsing \"\": "
+	 "invalid syntax"},
+	{{"--memory", "99999999999999999999"},
+	 "invalid argument \"99999999999999999999\" for \"-m, --memory\" flag: "
+	 "strconv.ParseUint: parsing \"99999999999999999999\": value out of range"},
+	{{"-m", "08"},
+	 "invalid argument \"08\" for \"-m, --memory\" flag: strconv.ParseUint: parsing \"08\": "
+	 "invalid syntax"},
+	{{"-m", "1__0"},
+	 "invalid argument \"1__0\" for \"-m, --memory\" flag: strconv.ParseUint: parsing "
+	 "\"1__0\": invalid syntax"},
+	{{"--gui=yes"},
+	 "invalid argument \"yes\" for \"--gui\" flag: strconv.ParseBool: parsing \"yes\": "
+	 "invalid syntax"},
+	{{"-n=2"},
+	 "invalid argument \"2\" for \"-n, --nested\" flag: strconv.ParseBool: parsing \"2\": "
+	 "invalid syntax"},
+	{{"-b", "linux,cmdline=\"a"},
+	 "invalid argument \"linux,cmdline=\\\"a\" for \"-b, --bootloader\" flag: mismatched \""},
+	{{BL, "--cloud-init", "\"user-data"},
+	 "invalid argument \"\\\"user-data\" for \"--cloud-init\" flag: mismatched \""},
+	{{BL, "--log-level", "warn"}, "--log-level: unknown log level: warn"},
+	{{BL, "--log-level", "DEBUG"}, "--log-level: unknown log level: DEBUG"},
 	/* legacy group rules (reference 2.2); required-together runs first */
-	{ { "--kernel", "/k" },
-	  "if any flags in the group [kernel initrd kernel-cmdline] are set they must all be set; "
-	  "missing [initrd kernel-cmdline]" },
-	{ { "--kernel-cmdline", "x", "--bootloader", "efi" },
-	  "if any flags in the group [kernel initrd kernel-cmdline] are set they must all be set; "
-	  "missing [initrd kernel]" },
-	{ { "-k", "/k", "-i", "/i", "-C", "c", "-b", "linux" },
-	  "if any flags in the group [initrd bootloader] are set none of the others can be; "
-	  "[bootloader initrd] were all set" },
-	{ { "-k", "", "-i", "", "-C", "" },
-	  "--bootloader: empty option list in --bootloader command line argument" },
-	{ { "--cpus", "2" }, "--bootloader: empty option list in --bootloader command line argument" },
+	{{"--kernel", "/k"},
+	 "if any flags in the group [kernel initrd kernel-cmdline] are set they must all be set; "
+	 "missing [initrd kernel-cmdline]"},
+	{{"--kernel-cmdline", "x", "--bootloader", "efi"},
+	 "if any flags in the group [kernel initrd kernel-cmdline] are set they must all be set; "
+	 "missing [initrd kernel]"},
+	{{"-k", "/k", "-i", "/i", "-C", "c", "-b", "linux"},
+	 "if any flags in the group [initrd bootloader] are set none of the others can be; "
+	 "[bootloader initrd] were all set"},
+	{{"-k", "", "-i", "", "-C", ""},
+	 "--bootloader: empty option list in --bootloader command line argument"},
+	{{"--cpus", "2"}, "--bootloader: empty option list in --bootloader command line argument"},
 };
 
 static const struct argv_case accepted[] = {
-	{ { BL, "--log-level", "info" } },
-	{ { BL, "--log-level", "" } },
-	{ { BL, "--gui=1" } },
-	{ { BL, "-m", "0x800" } },
-	{ { BL, "-m", "0X800" } },
-	{ { BL, "-m", "0x_8_00" } },
-	{ { BL, "-c", "0" } }, /* 0 passes parsing; validation rejects it */
-	{ { BL, "-m", "18446744073709551615" } },
+	{{BL, "--log-level", "info"}},
+	{{BL, "--log-level", ""}},
+	{{BL, "--gui=1"}},
+	{{BL, "-m", "0x800"}},
+	{{BL, "-m", "0X800"}},
+	{{BL, "-m", "0x_8_00"}},
+	{{BL, "-c", "0"}}, /* 0 passes parsing; validation rejects it */
+	{{BL, "-m", "18446744073709551615"}},
 };
 
 static void test_rejected(void **state)

@@ -48,7 +48,8 @@ static void test_spec_efi_example(void **state)
 	struct vm_config cfg;
 
 	(void)state;
-	PARSE_OK(&cfg, "--bootloader", "efi,variable-store=/Users/virtuser/efi-variable-store,create");
+	PARSE_OK(&cfg, "--bootloader",
+		 "efi,variable-store=/Users/virtuser/efi-variable-store,create");
 	assert_int_equal(cfg.boot.kind, BOOT_EFI);
 	assert_string_equal(cfg.boot.efi_variable_store, "/Users/virtuser/efi-variable-store");
 	assert_true(cfg.boot.efi_create);
@@ -86,20 +87,20 @@ static void test_quoting_rules(void **state)
 }
 
 static const struct argv_case cases[] = {
-	{ { "-b", "linux" } },
-	{ { "-b", "efi" } },
-	{ { "-b", "macos" } },
-	{ { "-b", "linux,kernel=/k,initrd=/i,cmdline=" } },
-	{ { "-b", "" }, "--bootloader: empty option list in --bootloader command line argument" },
-	{ { "-b", "\"\"" }, "--bootloader: empty option list in --bootloader command line argument" },
-	{ { "-b", "EFI" }, "--bootloader: unknown bootloader type: EFI" },
-	{ { "-b", ",linux" }, "--bootloader: unknown bootloader type: " },
-	{ { "-b", "bios" }, "--bootloader: unknown bootloader type: bios" },
-	{ { "-b", "linux,kernal=/k" }, "--bootloader: unknown option for Linux bootloaders: kernal" },
-	{ { "-b", "efi", "-b", "linux" }, "--bootloader: unknown option for EFI bootloaders: linux" },
-	{ { "-b", "efi,create=yes" },
-	  "--bootloader: unexpected value for EFI bootloader 'create' option: yes" },
-	{ { "-b", "macos,foo=1" }, "--bootloader: unknown option for macOS bootloaders: foo" },
+	{{"-b", "linux"}},
+	{{"-b", "efi"}},
+	{{"-b", "macos"}},
+	{{"-b", "linux,kernel=/k,initrd=/i,cmdline="}},
+	{{"-b", ""}, "--bootloader: empty option list in --bootloader command line argument"},
+	{{"-b", "\"\""}, "--bootloader: empty option list in --bootloader command line argument"},
+	{{"-b", "EFI"}, "--bootloader: unknown bootloader type: EFI"},
+	{{"-b", ",linux"}, "--bootloader: unknown bootloader type: "},
+	{{"-b", "bios"}, "--bootloader: unknown bootloader type: bios"},
+	{{"-b", "linux,kernal=/k"}, "--bootloader: unknown option for Linux bootloaders: kernal"},
+	{{"-b", "efi", "-b", "linux"}, "--bootloader: unknown option for EFI bootloaders: linux"},
+	{{"-b", "efi,create=yes"},
+	 "--bootloader: unexpected value for EFI bootloader 'create' option: yes"},
+	{{"-b", "macos,foo=1"}, "--bootloader: unknown option for macOS bootloaders: foo"},
 };
 
 static void test_cases(void **state)
@@ -111,8 +112,10 @@ static void test_cases(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spec_linux_example), cmocka_unit_test(test_spec_macos_example),
-		cmocka_unit_test(test_spec_efi_example),   cmocka_unit_test(test_quoting_rules),
+		cmocka_unit_test(test_spec_linux_example),
+		cmocka_unit_test(test_spec_macos_example),
+		cmocka_unit_test(test_spec_efi_example),
+		cmocka_unit_test(test_quoting_rules),
 		cmocka_unit_test(test_cases),
 	};
 

@@ -39,7 +39,8 @@ static void test_spec_disk_examples(void **state)
 	assert_true(d->disk.readonly);
 	config_free(&cfg);
 
-	PARSE_OK(&cfg, BL, "--device", "nbd,uri=nbd://192.168.64.4:11111/export,deviceId=nbd1,timeout=3000");
+	PARSE_OK(&cfg, BL, "--device",
+		 "nbd,uri=nbd://192.168.64.4:11111/export,deviceId=nbd1,timeout=3000");
 	d = only_device(&cfg);
 	assert_int_equal(d->kind, DEV_NBD);
 	assert_string_equal(d->nbd.uri, "nbd://192.168.64.4:11111/export");
@@ -82,7 +83,7 @@ static void test_disk_options(void **state)
 
 static void test_spec_net_examples(void **state)
 {
-	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x70, 0x2b, 0x71 };
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x70, 0x2b, 0x71};
 	struct vm_config cfg;
 	struct device_config *d;
 
@@ -107,7 +108,7 @@ static void test_spec_net_examples(void **state)
 
 static void test_net_options(void **state)
 {
-	static const uint8_t mac[6] = { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+	static const uint8_t mac[6] = {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
 	struct vm_config cfg;
 	struct device_config *d;
 
@@ -124,7 +125,9 @@ static void test_net_options(void **state)
 	assert_int_equal(d->net.fd, 0);
 	assert_memory_equal(d->net.mac, mac, 6);
 	config_free(&cfg);
-	PARSE_OK(&cfg, BL, "-d", "virtio-net,mac=aabb.ccdd.eeff,type=unixgram,path=/s,vfkitMagic=off,offloading=off");
+	PARSE_OK(&cfg, BL, "-d",
+		 "virtio-net,mac=aabb.ccdd.eeff,type=unixgram,path=/"
+		 "s,vfkitMagic=off,offloading=off");
 	d = only_device(&cfg);
 	assert_int_equal(d->net.attachment, NET_UNIXGRAM);
 	assert_string_equal(d->net.socket_path, "/s");
@@ -145,8 +148,9 @@ static void test_spec_serial_rng_vsock_examples(void **state)
 	(void)state;
 	PARSE_OK(&cfg, BL, "--device", "virtio-serial,logFilePath=/Users/virtuser/vfkit.log",
 		 "--device", "virtio-serial,stdio", "--device", "virtio-serial,pty", "--device",
-		 "virtio-rng", "--device", "virtio-vsock,port=5,socketURL=/Users/virtuser/vfkit-5.sock",
-		 "--device", "virtio-vsock,port=6,socketURL=/Users/virtuser/vfkit-6.sock,connect");
+		 "virtio-rng", "--device",
+		 "virtio-vsock,port=5,socketURL=/Users/virtuser/vfkit-5.sock", "--device",
+		 "virtio-vsock,port=6,socketURL=/Users/virtuser/vfkit-6.sock,connect");
 	assert_int_equal(cfg.device_count, 6);
 	assert_int_equal(cfg.devices[0].serial.mode, SERIAL_LOGFILE);
 	assert_string_equal(cfg.devices[0].serial.log_file_path, "/Users/virtuser/vfkit.log");
@@ -160,7 +164,8 @@ static void test_spec_serial_rng_vsock_examples(void **state)
 	assert_false(cfg.devices[5].vsock.listen);
 	config_free(&cfg);
 	/* bare vsock: port 0, no socket, listen; listen/connect: last wins */
-	PARSE_OK(&cfg, BL, "-d", "virtio-vsock", "-d", "virtio-vsock,connect,listen=x,port=4294967295");
+	PARSE_OK(&cfg, BL, "-d", "virtio-vsock", "-d",
+		 "virtio-vsock,connect,listen=x,port=4294967295");
 	assert_int_equal(cfg.devices[0].vsock.port, 0);
 	assert_null(cfg.devices[0].vsock.socket_url);
 	assert_true(cfg.devices[1].vsock.listen);
@@ -173,9 +178,10 @@ static void test_spec_fs_rosetta_gpu_input_examples(void **state)
 	struct vm_config cfg;
 
 	(void)state;
-	PARSE_OK(&cfg, BL, "--device", "virtio-fs,sharedDir=/Users/virtuser/vfkit/,mountTag=vfkit-share",
-		 "--device", "rosetta,mountTag=rosetta-share", "--device",
-		 "virtio-gpu,width=1920,height=1080", "--device", "virtio-input,pointing");
+	PARSE_OK(&cfg, BL, "--device",
+		 "virtio-fs,sharedDir=/Users/virtuser/vfkit/,mountTag=vfkit-share", "--device",
+		 "rosetta,mountTag=rosetta-share", "--device", "virtio-gpu,width=1920,height=1080",
+		 "--device", "virtio-input,pointing");
 	assert_int_equal(cfg.device_count, 4);
 	assert_string_equal(cfg.devices[0].fs.shared_dir, "/Users/virtuser/vfkit/");
 	assert_string_equal(cfg.devices[0].fs.mount_tag, "vfkit-share");
@@ -188,8 +194,9 @@ static void test_spec_fs_rosetta_gpu_input_examples(void **state)
 	assert_int_equal(cfg.devices[3].input.type, INPUT_POINTING);
 	config_free(&cfg);
 	/* both rosetta spellings; gpu per-field defaults (the seed) */
-	PARSE_OK(&cfg, BL, "-d", "rosetta,install,ignoreIfMissing", "-d", "rosetta,ignore-if-missing",
-		 "-d", "virtio-gpu,width=1920", "-d", "virtio-gpu,height=+1080", "-d", "virtio-gpu");
+	PARSE_OK(&cfg, BL, "-d", "rosetta,install,ignoreIfMissing", "-d",
+		 "rosetta,ignore-if-missing", "-d", "virtio-gpu,width=1920", "-d",
+		 "virtio-gpu,height=+1080", "-d", "virtio-gpu");
 	assert_true(cfg.devices[0].rosetta.install);
 	assert_true(cfg.devices[0].rosetta.ignore_if_missing);
 	assert_true(cfg.devices[1].rosetta.ignore_if_missing);
@@ -230,138 +237,147 @@ static void test_spec_gui_example(void **state)
 }
 
 static const struct argv_case rejected[] = {
-	{ { BL, "--device=" }, "--device: unknown device type: " },
-	{ { BL, "-d", "virtio-blah" }, "--device: unknown device type: virtio-blah" },
-	{ { BL, "-d", "Virtio-rng" }, "--device: unknown device type: Virtio-rng" },
+	{{BL, "--device="}, "--device: unknown device type: "},
+	{{BL, "-d", "virtio-blah"}, "--device: unknown device type: virtio-blah"},
+	{{BL, "-d", "Virtio-rng"}, "--device: unknown device type: Virtio-rng"},
 	/* disks */
-	{ { BL, "-d", "virtio-blk,path=disk.img,type=raw" },
-	  "--device virtio-blk: unexpected value for disk 'type' option: raw" },
-	{ { BL, "-d", "nvme,path=x,readonly=yes" },
-	  "--device nvme: unexpected value for virtio-blk 'readonly' option: yes" },
-	{ { BL, "-d", "nvme,path=x,deviceId=a" }, "--device nvme: unknown option for nvme devices: deviceId" },
-	{ { BL, "-d", "usb-mass-storage,foo" },
-	  "--device usb-mass-storage: unknown option for usb-mass-storage devices: foo" },
-	{ { BL, "-d", "virtio-blk" },
-	  "--device virtio-blk: failed to open file : open : no such file or directory" },
-	{ { BL, "-d", "virtio-blk,path=missing.img" },
-	  "--device virtio-blk: failed to open file missing.img: open missing.img: no such file or "
-	  "directory" },
-	{ { BL, "-d", "virtio-blk,path=empty.img" },
-	  "--device virtio-blk: failed to read the header of file empty.img: EOF" },
-	{ { BL, "-d", "virtio-blk,path=share" },
-	  "--device virtio-blk: failed to read the header of file share: read share: is a directory" },
-	{ { BL, "-d", "virtio-blk,path=image.qcow2" },
-	  "--device virtio-blk: image.qcow2: vfkit does not support qcow2 image format; raw images "
-	  "are required, convert it with: qemu-img convert -O raw image.qcow2 image.raw" },
+	{{BL, "-d", "virtio-blk,path=disk.img,type=raw"},
+	 "--device virtio-blk: unexpected value for disk 'type' option: raw"},
+	{{BL, "-d", "nvme,path=x,readonly=yes"},
+	 "--device nvme: unexpected value for virtio-blk 'readonly' option: yes"},
+	{{BL, "-d", "nvme,path=x,deviceId=a"},
+	 "--device nvme: unknown option for nvme devices: deviceId"},
+	{{BL, "-d", "usb-mass-storage,foo"},
+	 "--device usb-mass-storage: unknown option for usb-mass-storage devices: foo"},
+	{{BL, "-d", "virtio-blk"},
+	 "--device virtio-blk: failed to open file : open : no such file or directory"},
+	{{BL, "-d", "virtio-blk,path=missing.img"},
+	 "--device virtio-blk: failed to open file missing.img: open missing.img: no such file or "
+	 "directory"},
+	{{BL, "-d", "virtio-blk,path=empty.img"},
+	 "--device virtio-blk: failed to read the header of file empty.img: EOF"},
+	{{BL, "-d", "virtio-blk,path=share"},
+	 "--device virtio-blk: failed to read the header of file share: read share: is a "
+	 "directory"},
+	{{BL, "-d", "virtio-blk,path=image.qcow2"},
+	 "--device virtio-blk: image.qcow2: vfkit does not support qcow2 image format; raw images "
+	 "are required, convert it with: qemu-img convert -O raw image.qcow2 image.raw"},
 	/* nbd */
-	{ { BL, "-d", "nbd,timeout=abc" },
-	  "--device nbd: strconv.ParseInt: parsing \"abc\": invalid syntax" },
-	{ { BL, "-d", "nbd,timeout=2147483648" },
-	  "--device nbd: strconv.ParseInt: parsing \"2147483648\": value out of range" },
-	{ { BL, "-d", "nbd,sync=FULL" }, "--device nbd: invalid sync mode: FULL, must be 'full' or 'none'" },
-	{ { BL, "-d", "nbd,path=/x" }, "--device nbd: unknown option for nbd devices: path" },
-	{ { BL, "-d", "nbd,readonly=1" },
-	  "--device nbd: unexpected value for virtio-blk 'readonly' option: 1" },
+	{{BL, "-d", "nbd,timeout=abc"},
+	 "--device nbd: strconv.ParseInt: parsing \"abc\": invalid syntax"},
+	{{BL, "-d", "nbd,timeout=2147483648"},
+	 "--device nbd: strconv.ParseInt: parsing \"2147483648\": value out of range"},
+	{{BL, "-d", "nbd,sync=FULL"},
+	 "--device nbd: invalid sync mode: FULL, must be 'full' or 'none'"},
+	{{BL, "-d", "nbd,path=/x"}, "--device nbd: unknown option for nbd devices: path"},
+	{{BL, "-d", "nbd,readonly=1"},
+	 "--device nbd: unexpected value for virtio-blk 'readonly' option: 1"},
 	/* virtio-net */
-	{ { BL, "-d", "virtio-net,nat=x" },
-	  "--device virtio-net: unexpected value for virtio-net 'nat' option: x" },
-	{ { BL, "-d", "virtio-net,mac=zz" }, "--device virtio-net: address zz: invalid MAC address" },
-	{ { BL, "-d", "virtio-net,mac=52:54:00:70:2b" },
-	  "--device virtio-net: address 52:54:00:70:2b: invalid MAC address" },
-	{ { BL, "-d", "virtio-net,mac=52:54-00:70:2b:71" },
-	  "--device virtio-net: address 52:54-00:70:2b:71: invalid MAC address" },
-	{ { BL, "-d", "virtio-net,mac=" }, "--device virtio-net: invalid MAC address" },
-	{ { BL, "-d", "virtio-net,fd=x" }, "--device virtio-net: strconv.Atoi: parsing \"x\": invalid syntax" },
-	{ { BL, "-d", "virtio-net,fd=-1" }, "--device virtio-net: invalid file descriptor: -1" },
-	{ { BL, "-d", "virtio-net,fd=2147483648" },
-	  "--device virtio-net: invalid file descriptor: 2147483648" },
-	{ { BL, "-d", "virtio-net,type=tap" },
-	  "--device virtio-net: unsupported virtio-net type: tap (only 'unixgram' is supported)" },
-	{ { BL, "-d", "virtio-net,type=unixgram,path=/s,vfkitMagic=yes" },
-	  "--device virtio-net: invalid value for vfkitMagic: yes (expected on/off)" },
-	{ { BL, "-d", "virtio-net,type=unixgram,path=/s,offloading=on" },
-	  "--device virtio-net: invalid value for offloading: on (only 'off' is supported)" },
-	{ { BL, "-d", "virtio-net,type=unixgram" },
-	  "--device virtio-net: 'type' option requires 'path' to be specified" },
-	{ { BL, "-d", "virtio-net,path=/s" },
-	  "--device virtio-net: 'path' option requires 'type' to be specified" },
-	{ { BL, "-d", "virtio-net,offloading=off,path=/s" },
-	  "--device virtio-net: 'offloading' option requires 'type' to be specified" },
-	{ { BL, "-d", "virtio-net,nat,fd=3" },
-	  "--device virtio-net: 'nat' and 'fd' cannot be set at the same time" },
-	{ { BL, "-d", "virtio-net,nat,unixSocketPath=/s" },
-	  "--device virtio-net: 'nat' and 'unixSocketPath' cannot be set at the same time" },
-	{ { BL, "-d", "virtio-net,nat,type=unixgram,path=/s" },
-	  "--device virtio-net: 'nat' and 'unixSocketPath' cannot be set at the same time" },
-	{ { BL, "-d", "virtio-net,fd=3,unixSocketPath=/s" },
-	  "--device virtio-net: 'fd' and 'unixSocketPath' cannot be set at the same time" },
-	{ { BL, "-d", "virtio-net,bridge" },
-	  "--device virtio-net: unknown option for virtio-net devices: bridge" },
+	{{BL, "-d", "virtio-net,nat=x"},
+	 "--device virtio-net: unexpected value for virtio-net 'nat' option: x"},
+	{{BL, "-d", "virtio-net,mac=zz"}, "--device virtio-net: address zz: invalid MAC address"},
+	{{BL, "-d", "virtio-net,mac=52:54:00:70:2b"},
+	 "--device virtio-net: address 52:54:00:70:2b: invalid MAC address"},
+	{{BL, "-d", "virtio-net,mac=52:54-00:70:2b:71"},
+	 "--device virtio-net: address 52:54-00:70:2b:71: invalid MAC address"},
+	{{BL, "-d", "virtio-net,mac="}, "--device virtio-net: invalid MAC address"},
+	{{BL, "-d", "virtio-net,fd=x"},
+	 "--device virtio-net: strconv.Atoi: parsing \"x\": invalid syntax"},
+	{{BL, "-d", "virtio-net,fd=-1"}, "--device virtio-net: invalid file descriptor: -1"},
+	{{BL, "-d", "virtio-net,fd=2147483648"},
+	 "--device virtio-net: invalid file descriptor: 2147483648"},
+	{{BL, "-d", "virtio-net,type=tap"},
+	 "--device virtio-net: unsupported virtio-net type: tap (only 'unixgram' is supported)"},
+	{{BL, "-d", "virtio-net,type=unixgram,path=/s,vfkitMagic=yes"},
+	 "--device virtio-net: invalid value for vfkitMagic: yes (expected on/off)"},
+	{{BL, "-d", "virtio-net,type=unixgram,path=/s,offloading=on"},
+	 "--device virtio-net: invalid value for offloading: on (only 'off' is supported)"},
+	{{BL, "-d", "virtio-net,type=unixgram"},
+	 "--device virtio-net: 'type' option requires 'path' to be specified"},
+	{{BL, "-d", "virtio-net,path=/s"},
+	 "--device virtio-net: 'path' option requires 'type' to be specified"},
+	{{BL, "-d", "virtio-net,offloading=off,path=/s"},
+	 "--device virtio-net: 'offloading' option requires 'type' to be specified"},
+	{{BL, "-d", "virtio-net,nat,fd=3"},
+	 "--device virtio-net: 'nat' and 'fd' cannot be set at the same time"},
+	{{BL, "-d", "virtio-net,nat,unixSocketPath=/s"},
+	 "--device virtio-net: 'nat' and 'unixSocketPath' cannot be set at the same time"},
+	{{BL, "-d", "virtio-net,nat,type=unixgram,path=/s"},
+	 "--device virtio-net: 'nat' and 'unixSocketPath' cannot be set at the same time"},
+	{{BL, "-d", "virtio-net,fd=3,unixSocketPath=/s"},
+	 "--device virtio-net: 'fd' and 'unixSocketPath' cannot be set at the same time"},
+	{{BL, "-d", "virtio-net,bridge"},
+	 "--device virtio-net: unknown option for virtio-net devices: bridge"},
 	/* virtio-serial */
-	{ { BL, "-d", "virtio-serial" },
-	  "--device virtio-serial: one of 'logFilePath', 'stdio' or 'pty' must be set" },
-	{ { BL, "-d", "virtio-serial,logFilePath=" },
-	  "--device virtio-serial: one of 'logFilePath', 'stdio' or 'pty' must be set" },
-	{ { BL, "-d", "virtio-serial,stdio=x" },
-	  "--device virtio-serial: unexpected value for virtio-serial 'stdio' option: x" },
-	{ { BL, "-d", "virtio-serial,logFilePath=/l,stdio" },
-	  "--device virtio-serial: 'logFilePath' and 'stdio' cannot be set at the same time" },
-	{ { BL, "-d", "virtio-serial,logFilePath=/l,pty" },
-	  "--device virtio-serial: 'logFilePath' and 'pty' cannot be set at the same time" },
-	{ { BL, "-d", "virtio-serial,stdio,pty" },
-	  "--device virtio-serial: 'stdio' and 'pty' cannot be set at the same time" },
-	{ { BL, "-d", "virtio-serial,tty" },
-	  "--device virtio-serial: unknown option for virtio-serial devices: tty" },
+	{{BL, "-d", "virtio-serial"},
+	 "--device virtio-serial: one of 'logFilePath', 'stdio' or 'pty' must be set"},
+	{{BL, "-d", "virtio-serial,logFilePath="},
+	 "--device virtio-serial: one of 'logFilePath', 'stdio' or 'pty' must be set"},
+	{{BL, "-d", "virtio-serial,stdio=x"},
+	 "--device virtio-serial: unexpected value for virtio-serial 'stdio' option: x"},
+	{{BL, "-d", "virtio-serial,logFilePath=/l,stdio"},
+	 "--device virtio-serial: 'logFilePath' and 'stdio' cannot be set at the same time"},
+	{{BL, "-d", "virtio-serial,logFilePath=/l,pty"},
+	 "--device virtio-serial: 'logFilePath' and 'pty' cannot be set at the same time"},
+	{{BL, "-d", "virtio-serial,stdio,pty"},
+	 "--device virtio-serial: 'stdio' and 'pty' cannot be set at the same time"},
+	{{BL, "-d", "virtio-serial,tty"},
+	 "--device virtio-serial: unknown option for virtio-serial devices: tty"},
 	/* rng, balloon */
-	{ { BL, "-d", "virtio-rng,foo=bar,baz" },
-	  "--device virtio-rng: unknown options for virtio-rng devices: [{foo bar} {baz }]" },
-	{ { BL, "-d", "virtio-balloon,x" },
-	  "--device virtio-balloon: unknown options for virtio-balloon devices: [{x }]" },
+	{{BL, "-d", "virtio-rng,foo=bar,baz"},
+	 "--device virtio-rng: unknown options for virtio-rng devices: [{foo bar} {baz }]"},
+	{{BL, "-d", "virtio-balloon,x"},
+	 "--device virtio-balloon: unknown options for virtio-balloon devices: [{x }]"},
 	/* vsock */
-	{ { BL, "-d", "virtio-vsock,port=-1" },
-	  "--device virtio-vsock: strconv.ParseUint: parsing \"-1\": invalid syntax" },
-	{ { BL, "-d", "virtio-vsock,port=0x10" },
-	  "--device virtio-vsock: strconv.ParseUint: parsing \"0x10\": invalid syntax" },
-	{ { BL, "-d", "virtio-vsock,port=" },
-	  "--device virtio-vsock: strconv.ParseUint: parsing \"\": invalid syntax" },
-	{ { BL, "-d", "virtio-vsock,port=4294967296" },
-	  "--device virtio-vsock: strconv.ParseUint: parsing \"4294967296\": value out of range" },
-	{ { BL, "-d", "virtio-vsock,socket=/s" },
-	  "--device virtio-vsock: unknown option for virtio-vsock devices: socket" },
+	{{BL, "-d", "virtio-vsock,port=-1"},
+	 "--device virtio-vsock: strconv.ParseUint: parsing \"-1\": invalid syntax"},
+	{{BL, "-d", "virtio-vsock,port=0x10"},
+	 "--device virtio-vsock: strconv.ParseUint: parsing \"0x10\": invalid syntax"},
+	{{BL, "-d", "virtio-vsock,port="},
+	 "--device virtio-vsock: strconv.ParseUint: parsing \"\": invalid syntax"},
+	{{BL, "-d", "virtio-vsock,port=4294967296"},
+	 "--device virtio-vsock: strconv.ParseUint: parsing \"4294967296\": value out of range"},
+	{{BL, "-d", "virtio-vsock,socket=/s"},
+	 "--device virtio-vsock: unknown option for virtio-vsock devices: socket"},
 	/* fs, rosetta */
-	{ { BL, "-d", "virtio-fs,dir=/x" }, "--device virtio-fs: unknown option for virtio-fs devices: dir" },
-	{ { BL, "-d", "rosetta,ignore" }, "--device rosetta: unknown option for rosetta share: ignore" },
+	{{BL, "-d", "virtio-fs,dir=/x"},
+	 "--device virtio-fs: unknown option for virtio-fs devices: dir"},
+	{{BL, "-d", "rosetta,ignore"},
+	 "--device rosetta: unknown option for rosetta share: ignore"},
 	/* gpu */
-	{ { BL, "-d", "virtio-gpu,width=0" }, "--device virtio-gpu: invalid value for virtio-gpu width: 0" },
-	{ { BL, "-d", "virtio-gpu,height=-5" },
-	  "--device virtio-gpu: invalid value for virtio-gpu height: -5" },
-	{ { BL, "-d", "virtio-gpu,width=1e3" },
-	  "--device virtio-gpu: invalid value for virtio-gpu width: 1e3" },
-	{ { BL, "-d", "virtio-gpu,depth=32" },
-	  "--device virtio-gpu: unknown option for virtio-gpu devices: depth" },
+	{{BL, "-d", "virtio-gpu,width=0"},
+	 "--device virtio-gpu: invalid value for virtio-gpu width: 0"},
+	{{BL, "-d", "virtio-gpu,height=-5"},
+	 "--device virtio-gpu: invalid value for virtio-gpu height: -5"},
+	{{BL, "-d", "virtio-gpu,width=1e3"},
+	 "--device virtio-gpu: invalid value for virtio-gpu width: 1e3"},
+	{{BL, "-d", "virtio-gpu,depth=32"},
+	 "--device virtio-gpu: unknown option for virtio-gpu devices: depth"},
 	/* input */
-	{ { BL, "-d", "virtio-input" }, "--device virtio-input: unknown option for virtio-input devices: " },
-	{ { BL, "-d", "virtio-input,mouse" },
-	  "--device virtio-input: unknown option for virtio-input devices: mouse" },
-	{ { BL, "-d", "virtio-input,keyboard=1" },
-	  "--device virtio-input: unexpected value for virtio-input keyboard option: 1" },
+	{{BL, "-d", "virtio-input"},
+	 "--device virtio-input: unknown option for virtio-input devices: "},
+	{{BL, "-d", "virtio-input,mouse"},
+	 "--device virtio-input: unknown option for virtio-input devices: mouse"},
+	{{BL, "-d", "virtio-input,keyboard=1"},
+	 "--device virtio-input: unexpected value for virtio-input keyboard option: 1"},
 	/* control characters are escaped: every error stays one line */
-	{ { BL, "-d", "virtio-net,mac=a\nb" }, "--device virtio-net: address a\\x0ab: invalid MAC address" },
+	{{BL, "-d", "virtio-net,mac=a\nb"},
+	 "--device virtio-net: address a\\x0ab: invalid MAC address"},
 	/* the first failing device wins, in command-line order */
-	{ { BL, "-d", "virtio-rng", "-d", "virtio-gpu,width=x", "-d", "bogus" },
-	  "--device virtio-gpu: invalid value for virtio-gpu width: x" },
+	{{BL, "-d", "virtio-rng", "-d", "virtio-gpu,width=x", "-d", "bogus"},
+	 "--device virtio-gpu: invalid value for virtio-gpu width: x"},
 };
 
 static const struct argv_case accepted[] = {
-	{ { BL, "-d", "virtio-rng,,", "-d", "virtio-balloon", "-d", "virtio-balloon" } },
-	{ { BL, "-d", "virtio-input,keyboard,pointing" } },
-	{ { BL, "-d", "virtio-serial,pty=1" } },
-	{ { BL, "-d", "virtio-serial,stdio=" } },
-	{ { BL, "-d", "virtio-fs" } },
-	{ { BL, "-d", "rosetta" } },
-	{ { BL, "-d", "nbd" } },
-	{ { BL, "-d", "usb-mass-storage" } },
-	{ { BL, "-d", "virtio-net,mac=00:11:22:33:44:55,mac=66:77:88:99:aa:bb" } },
+	{{BL, "-d", "virtio-rng,,", "-d", "virtio-balloon", "-d", "virtio-balloon"}},
+	{{BL, "-d", "virtio-input,keyboard,pointing"}},
+	{{BL, "-d", "virtio-serial,pty=1"}},
+	{{BL, "-d", "virtio-serial,stdio="}},
+	{{BL, "-d", "virtio-fs"}},
+	{{BL, "-d", "rosetta"}},
+	{{BL, "-d", "nbd"}},
+	{{BL, "-d", "usb-mass-storage"}},
+	{{BL, "-d", "virtio-net,mac=00:11:22:33:44:55,mac=66:77:88:99:aa:bb"}},
 };
 
 static void test_rejected(void **state)

@@ -48,7 +48,8 @@ static void assert_keys(json_t *o, const char *const *keys)
 	size_t i = 0;
 
 	/* exactly these keys, in this order */
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		(void)v;
 		assert_non_null(keys[i]);
 		assert_string_equal(key, keys[i]);
@@ -57,7 +58,7 @@ static void assert_keys(json_t *o, const char *const *keys)
 	assert_null(keys[i]);
 }
 
-#define KEYS(o, ...) assert_keys((o), (const char *const[]){ __VA_ARGS__, NULL })
+#define KEYS(o, ...) assert_keys((o), (const char *const[]){__VA_ARGS__, NULL})
 
 static void test_reference_example(void **state)
 {
@@ -66,15 +67,15 @@ static void test_reference_example(void **state)
 
 	(void)state;
 	/* reference 9.5's example, with the paths this test can open */
-	PARSE_OK(&cfg, "--cpus", "2", "--memory", "2048", "-b", "efi,variable-store=/s,create", "-d",
-		 "virtio-blk,path=disk.img,deviceId=root", "-d",
+	PARSE_OK(&cfg, "--cpus", "2", "--memory", "2048", "-b", "efi,variable-store=/s,create",
+		 "-d", "virtio-blk,path=disk.img,deviceId=root", "-d",
 		 "virtio-net,nat,mac=52:54:00:70:2B:71", "-d", "virtio-serial,pty", "-d",
 		 "virtio-vsock,port=1024,socketURL=/tmp/v.sock", "-d",
 		 "nbd,uri=nbd://10.0.0.1:10809/exp,deviceId=nbd1", "--timesync", "vsockPort=1234",
 		 "--ignition", "/tmp/config.ign", "--nested");
 	root = inspect(&cfg);
-	KEYS(root, "vcpus", "memoryBytes", "bootloader", "devices", "timesync", "ignition", "nested",
-	     "cpus", "memory");
+	KEYS(root, "vcpus", "memoryBytes", "bootloader", "devices", "timesync", "ignition",
+	     "nested", "cpus", "memory");
 	assert_int_equal(num(root, "vcpus"), 2);
 	assert_int_equal(num(root, "memoryBytes"), 2147483648LL);
 	assert_int_equal(num(root, "cpus"), 2);
@@ -82,8 +83,7 @@ static void test_reference_example(void **state)
 	assert_true(json_is_true(json_object_get(root, "nested")));
 
 	d = json_object_get(root, "bootloader");
-	KEYS(d, "kind", "efiVariableStorePath",
-	     "createVariableStore");
+	KEYS(d, "kind", "efiVariableStorePath", "createVariableStore");
 	assert_string_equal(str(d, "kind"), "efiBootloader");
 	assert_string_equal(str(d, "efiVariableStorePath"), "/s");
 	assert_true(json_is_true(json_object_get(d, "createVariableStore")));
@@ -192,14 +192,14 @@ static void test_device_shapes(void **state)
 
 	(void)state;
 	PARSE_OK(&cfg, BL, "-d", "nvme,path=/n.img,type=dev,readonly", "-d",
-		 "usb-mass-storage,path=/u.iso", "-d", "nbd,uri=nbd://h/e,timeout=3000,sync=none,readonly",
-		 "-d", "virtio-net", "-d", "virtio-net,fd=4", "-d",
-		 "virtio-net,unixSocketPath=/tmp/g.sock", "-d",
+		 "usb-mass-storage,path=/u.iso", "-d",
+		 "nbd,uri=nbd://h/e,timeout=3000,sync=none,readonly", "-d", "virtio-net", "-d",
+		 "virtio-net,fd=4", "-d", "virtio-net,unixSocketPath=/tmp/g.sock", "-d",
 		 "virtio-net,type=unixgram,path=/tmp/g.sock,vfkitMagic=off", "-d",
-		 "virtio-serial,logFilePath=/l", "-d", "virtio-serial,stdio", "-d", "virtio-rng", "-d",
-		 "virtio-balloon", "-d", "virtio-vsock,port=7,connect", "-d", "virtio-fs,sharedDir=/s",
-		 "-d", "rosetta,mountTag=r,install", "-d", "virtio-gpu,width=1024", "-d",
-		 "virtio-input,pointing", "--gui");
+		 "virtio-serial,logFilePath=/l", "-d", "virtio-serial,stdio", "-d", "virtio-rng",
+		 "-d", "virtio-balloon", "-d", "virtio-vsock,port=7,connect", "-d",
+		 "virtio-fs,sharedDir=/s", "-d", "rosetta,mountTag=r,install", "-d",
+		 "virtio-gpu,width=1024", "-d", "virtio-input,pointing", "--gui");
 	root = inspect(&cfg);
 	devs = json_object_get(root, "devices");
 	assert_int_equal(json_array_size(devs), 16);
@@ -269,7 +269,8 @@ static void test_escaping(void **state)
 	(void)state;
 	PARSE_OK(&cfg, "-b", "linux,cmdline=\"a<b>&'c/d\\\"");
 	root = inspect(&cfg);
-	assert_string_equal(str(json_object_get(root, "bootloader"), "kernelCmdLine"), "a<b>&'c/d\\");
+	assert_string_equal(str(json_object_get(root, "bootloader"), "kernelCmdLine"),
+			    "a<b>&'c/d\\");
 	json_decref(root);
 	config_free(&cfg);
 }
