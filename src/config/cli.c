@@ -10,7 +10,6 @@
 
 #include "config/cli.h"
 #include "config/cli_internal.h"
-#include "util/log.h"
 
 /* The legacy trio must come together (pflag's MarkFlagsRequiredTogether). */
 static int check_legacy_group(const struct cli_flags *f, char *err, size_t errlen)
@@ -77,8 +76,6 @@ static int build_config(const struct cli_flags *f, struct vm_config *cfg, char *
 	if (check_legacy_group(f, err, errlen) || check_bootloader_exclusive(f, err, errlen) ||
 	    parse_log_level(f->log_level, &cfg->log_level, err, errlen))
 		return -1;
-	/* so that the --gui warnings below honour --log-level */
-	log_set_level(cfg->log_level);
 	cfg->cpus = f->cpus;
 	cfg->memory_mib = f->memory;
 	cfg->gui = f->gui;

@@ -98,17 +98,20 @@ int gui_add_devices(struct vm_config *cfg)
 		if (dev->kind == DEV_VIRTIO_INPUT)
 			have_input = true;
 	}
+	/* main sets the global level only after parsing, so honour --log-level here */
 	if (!have_gpu) {
-		log_warn("--gui flag specified but no virtio-gpu device configured, "
-			 "automatically adding it");
+		if (cfg->log_level >= LOG_LEVEL_WARN)
+			log_warn("--gui flag specified but no virtio-gpu device configured, "
+				 "automatically adding it");
 		dev = config_add_device(cfg, DEV_VIRTIO_GPU);
 		if (!dev)
 			return -1;
 		dev->gpu = (struct gpu_config){.width = 800, .height = 600, .uses_gui = true};
 	}
 	if (!have_input) {
-		log_warn("--gui flag specified but no virtio-input device configured, "
-			 "automatically adding it");
+		if (cfg->log_level >= LOG_LEVEL_WARN)
+			log_warn("--gui flag specified but no virtio-input device configured, "
+				 "automatically adding it");
 		dev = config_add_device(cfg, DEV_VIRTIO_INPUT);
 		if (!dev)
 			return -1;

@@ -4,6 +4,7 @@
  * validated, and serialised as inspect JSON. No crash, no leak.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,19 @@
 
 #define MAX_ARGS 64
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	/* --help/--version print on stdout and warnings go to stderr: keep the logs small */
+	if (!freopen("/dev/null", "w", stdout))
+		return 0;
+	log_set_level(LOG_LEVEL_ERROR);
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,7 +53,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		config_free(&cfg);
 	}
-	log_set_level(LOG_LEVEL_ERROR); /* keep --gui/rosetta warnings out of the fuzzer's output */
 	free(buf);
 	return 0;
 }
