@@ -29,7 +29,7 @@
 /* --- fakes for the vCPU layer and the platform --- */
 
 static struct {
-	int pause, resume, stop, press;
+	_Atomic int pause, resume, stop, press; /* bumped on the loop and test threads */
 	bool parked;
 	bool stop_off_loop; /* a vCPU call ran off the loop thread */
 	pthread_t loop_thread;
@@ -75,9 +75,11 @@ void kvm_vcpus_stop(struct vm *vm)
 
 void platform_press_power_button(struct vm *vm)
 {
+	void (*on_press)(struct vm *) = __atomic_load_n(&fake.on_press, __ATOMIC_SEQ_CST);
+
 	fake.press++;
-	if (fake.on_press)
-		fake.on_press(vm);
+	if (on_press)
+		on_press(vm);
 }
 
 /* --- a VM with its loop on its own thread, the test thread plays REST --- */
@@ -355,7 +357,7 @@ static void test_stop_with_immediate_poweroff(void **state)
 {
 	(void)state;
 	start_running();
-	fake.on_press = poweroff_on_press;
+	__atomic_store_n(&fake.on_press, poweroff_on_press, __ATOMIC_SEQ_CST);
 	expect_ok(VM_REQ_STOP);
 	end_vm();
 	expect_flags(VM_STATE_STOPPED, true, false, false, false, false);
@@ -481,7 +483,7 @@ static void test_sigterm_guest_cooperates(void **state)
 {
 	(void)state;
 	start_running();
-	fake.on_press = poweroff_on_press;
+	__atomic_store_n(&fake.on_press, poweroff_on_press, __ATOMIC_SEQ_CST);
 	kill(getpid(), SIGTERM);
 	end_vm();
 	assert_int_equal(fake.press, 1);
