@@ -121,3 +121,20 @@ def test_initrd_larger_than_ram_refused(vfkit_bin, guest, tmp_path):
                   "linux,kernel=%s,initrd=%s" % (guest.elf, big))
     assert r.returncode == 1
     assert "initrd" in r.stderr and str(big) in r.stderr, r.stderr
+
+
+def test_guest_reboot_stops_vm_with_status_0(boot_script):
+    """A guest reboot stops the VM (vfkit does not restart guests)."""
+    r = boot_script("echo rebooting; reboot -f; sleep 30\n", timeout=300)
+    assert r.rc == 0, r.describe()
+    assert "guest requested a reboot" in r.stderr, r.describe()
+    assert r.markers.status is None  # the script never finished
+
+
+def test_guest_triple_fault_is_an_error(boot_script):
+    """reboot=t makes Linux reboot through a triple fault: KVM reports a
+    shutdown exit, which vfkit treats as a crash (exit 1, one clear line)."""
+    cmdline = vmtest.guest_cmdline(test="/dev/vda", extra="reboot=t")
+    r = boot_script("reboot -f; sleep 30\n", cmdline=cmdline, timeout=300)
+    assert r.rc == 1, r.describe()
+    assert "guest triple fault" in r.stderr, r.describe()
