@@ -29,20 +29,20 @@
 #include "util/log.h"
 #include "vmm/vm.h"
 
-#define OUT_BUF_SIZE  (64 * 1024)
-#define IN_CHUNK      4096
+#define OUT_BUF_SIZE   (64 * 1024)
+#define IN_CHUNK       4096
 #define CLOSE_FLUSH_MS 500
 
 enum out_kind {
 	OUT_DIRECT = 0, /* regular file: write in the caller */
-	OUT_NONBLOCK,   /* own non-blocking fd: write what it takes, ring the rest */
-	OUT_LOOP,       /* fd may block: only the loop thread writes */
+	OUT_NONBLOCK,	/* own non-blocking fd: write what it takes, ring the rest */
+	OUT_LOOP,	/* fd may block: only the loop thread writes */
 };
 
 struct chardev {
 	struct loop *loop;
 	enum serial_mode mode;
-	int in_fd;    /* -1: no input */
+	int in_fd; /* -1: no input */
 	int out_fd;
 	int slave_fd; /* pty: kept open so the master never sees EIO */
 	bool own_in, own_out;
@@ -107,18 +107,21 @@ static void flush_ring(struct chardev *chr)
 
 static void on_fd(void *opaque, uint32_t events);
 
-/* Brings one fd's epoll watch to the wanted events (loop thread). */
-static void set_watch(struct chardev *chr, int fd, uint32_t *cur, uint32_t want)
+/* Brings one fd's epoll watch to the wanted events (loop thread); -errno if it cannot. */
+static int set_watch(struct chardev *chr, int fd, uint32_t *cur, uint32_t want)
 {
+	int err = 0;
+
 	if (*cur == want)
-		return;
+		return 0;
 	if (!want)
 		loop_remove(chr->loop, fd);
-	else if (!*cur && loop_add(chr->loop, fd, want, on_fd, chr) < 0)
-		want = 0; /* not pollable (e.g. /dev/null): no input from it */
 	else if (*cur)
 		loop_modify(chr->loop, fd, want);
-	*cur = want;
+	else
+		err = loop_add(chr->loop, fd, want, on_fd, chr);
+	*cur = err ? 0 : want;
+	return err;
 }
 
 /* Recomputes the watches from the state (loop thread, lock held). */
@@ -136,8 +139,11 @@ static void sync_watches(struct chardev *chr)
 		set_watch(chr, chr->in_fd, &chr->in_events, want_in | want_out);
 		return;
 	}
-	if (chr->in_fd >= 0)
-		set_watch(chr, chr->in_fd, &chr->in_events, want_in);
+	/* stdin that epoll refuses (/dev/null, a regular file): no input, ever. */
+	if (chr->in_fd >= 0 && set_watch(chr, chr->in_fd, &chr->in_events, want_in) < 0) {
+		log_debug("stdio: input is not pollable, ignoring it");
+		chr->in_eof = true;
+	}
 	set_watch(chr, chr->out_fd, &chr->out_events, want_out);
 }
 
@@ -261,7 +267,8 @@ size_t chardev_write(struct chardev *chr, const void *buf, size_t len)
 		chr->len += take;
 		if (take < left) {
 			chr->dropped += left - take;
-			log_ratelimited(LOG_LEVEL_DEBUG, "chardev: output buffer full, dropped %zu bytes",
+			log_ratelimited(LOG_LEVEL_DEBUG,
+					"chardev: output buffer full, dropped %zu bytes",
 					left - take);
 		}
 		request_sync(chr);
@@ -423,7 +430,7 @@ struct chardev *chardev_open(struct vm *vm, struct serial_config *cfg)
 /* Last output gets a short, bounded chance to reach a slow reader. */
 static void final_flush(struct chardev *chr)
 {
-	struct pollfd pfd = { .fd = chr->out_fd, .events = POLLOUT };
+	struct pollfd pfd = {.fd = chr->out_fd, .events = POLLOUT};
 	int waited = 0;
 
 	while (chr->len && chr->out_kind != OUT_DIRECT && waited < CLOSE_FLUSH_MS) {

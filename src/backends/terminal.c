@@ -17,7 +17,7 @@ static volatile sig_atomic_t raw_active;
 static bool hooks_installed;
 
 /* Signals that end the process without our exit path running. */
-static const int fatal_signals[] = { SIGHUP, SIGQUIT, SIGILL, SIGABRT, SIGFPE, SIGSEGV, SIGBUS };
+static const int fatal_signals[] = {SIGHUP, SIGQUIT, SIGILL, SIGABRT, SIGFPE, SIGSEGV, SIGBUS};
 
 void terminal_restore(void)
 {
@@ -80,7 +80,7 @@ int terminal_raw(int fd, struct vm *vm)
 	saved_fd = fd;
 	t = saved;
 	t.c_iflag &= (tcflag_t)~ICRNL;
-	t.c_lflag &= (tcflag_t)~(ICANON | ECHO);
+	t.c_lflag &= (tcflag_t) ~(ICANON | ECHO);
 	t.c_cc[VMIN] = 1;
 	t.c_cc[VTIME] = 0;
 	install_hooks(vm);

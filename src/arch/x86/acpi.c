@@ -18,7 +18,7 @@
 #include "util/log.h"
 #include "vmm/memory.h"
 
-#define OEM_ID       "VFKIT "
+#define OEM_ID	     "VFKIT "
 #define OEM_TABLE_ID "VFKITVM "
 #define CREATOR_ID   "VFKT"
 
@@ -175,7 +175,7 @@ static void dsdt_isa(struct aml *a)
 
 static long build_dsdt(struct builder *b, uint64_t ram_bytes)
 {
-	struct acpi_header h = { 0 };
+	struct acpi_header h = {0};
 	struct aml a;
 	long off;
 	int err;
@@ -220,7 +220,7 @@ static struct acpi_gas io_gas(uint64_t port, unsigned int bytes, uint8_t access)
 
 static long build_fadt(struct builder *b, long facs, long dsdt)
 {
-	struct acpi_fadt f = { 0 };
+	struct acpi_fadt f = {0};
 
 	header(&f, "FACP", sizeof(f), 6);
 	f.firmware_ctrl = (uint32_t)gpa_of(facs);
@@ -257,7 +257,7 @@ static long build_fadt(struct builder *b, long facs, long dsdt)
 
 static long build_facs(struct builder *b)
 {
-	struct acpi_facs facs = { 0 };
+	struct acpi_facs facs = {0};
 	long off = alloc(b, sizeof(facs), 64); /* the FACS must be 64-byte aligned */
 
 	if (off < 0)
@@ -285,26 +285,26 @@ static long build_madt(struct builder *b, unsigned int ncpus)
 	m->lapic_address = (uint32_t)LAPIC_ADDR;
 	m->flags = 1; /* PCAT_COMPAT: the in-kernel 8259s exist and must be masked */
 	for (unsigned int i = 0; i < ncpus; i++) {
-		struct madt_lapic l = { MADT_LAPIC, sizeof(l), (uint8_t)i, (uint8_t)i, 1 };
+		struct madt_lapic l = {MADT_LAPIC, sizeof(l), (uint8_t)i, (uint8_t)i, 1};
 
 		memcpy(t + pos, &l, sizeof(l));
 		pos += sizeof(l);
 	}
-	struct madt_ioapic io = { MADT_IOAPIC, sizeof(io), 0, 0, (uint32_t)IOAPIC_ADDR, 0 };
+	struct madt_ioapic io = {MADT_IOAPIC, sizeof(io), 0, 0, (uint32_t)IOAPIC_ADDR, 0};
 
 	memcpy(t + pos, &io, sizeof(io));
 	pos += sizeof(io);
 	/* The PIT's IRQ 0 is wired to IOAPIC pin 2, as on every PC. */
-	struct madt_override irq0 = { MADT_INT_OVERRIDE, sizeof(irq0), 0, 0, 2, 0 };
+	struct madt_override irq0 = {MADT_INT_OVERRIDE, sizeof(irq0), 0, 0, 2, 0};
 	/* The SCI is level-triggered, active high (flags: polarity 01, trigger 11). */
-	struct madt_override sci = { MADT_INT_OVERRIDE, sizeof(sci), 0, ACPI_SCI_IRQ,
-				     ACPI_SCI_IRQ, 0x000d };
+	struct madt_override sci = {MADT_INT_OVERRIDE, sizeof(sci),  0,
+				    ACPI_SCI_IRQ,      ACPI_SCI_IRQ, 0x000d};
 
 	memcpy(t + pos, &irq0, sizeof(irq0));
 	pos += sizeof(irq0);
 	memcpy(t + pos, &sci, sizeof(sci));
 	pos += sizeof(sci);
-	struct madt_lapic_nmi nmi = { MADT_LAPIC_NMI, sizeof(nmi), 0xff, 0, 1 };
+	struct madt_lapic_nmi nmi = {MADT_LAPIC_NMI, sizeof(nmi), 0xff, 0, 1};
 
 	memcpy(t + pos, &nmi, sizeof(nmi));
 	finish(t);
@@ -315,7 +315,7 @@ static long build_madt(struct builder *b, unsigned int ncpus)
 
 static long build_mcfg(struct builder *b)
 {
-	struct acpi_mcfg m = { 0 };
+	struct acpi_mcfg m = {0};
 
 	header(&m, "MCFG", sizeof(m), 1);
 	m.base = PCI_ECAM_BASE;
@@ -331,7 +331,7 @@ static long build_sdt(struct builder *b, const char *sig, const long *tables, un
 		      unsigned int entry)
 {
 	size_t len = sizeof(struct acpi_header) + n * entry;
-	uint8_t t[sizeof(struct acpi_header) + 8 * 8] = { 0 };
+	uint8_t t[sizeof(struct acpi_header) + 8 * 8] = {0};
 
 	if (n > 8)
 		return -EINVAL;
@@ -347,7 +347,7 @@ static long build_sdt(struct builder *b, const char *sig, const long *tables, un
 
 static int build_all(struct builder *b, unsigned int ncpus, uint64_t ram_bytes)
 {
-	struct acpi_rsdp rsdp = { 0 };
+	struct acpi_rsdp rsdp = {0};
 	long rsdp_off = alloc(b, sizeof(rsdp), 16);
 	long facs = build_facs(b);
 	long dsdt = build_dsdt(b, ram_bytes);
@@ -382,7 +382,7 @@ static int build_all(struct builder *b, unsigned int ncpus, uint64_t ram_bytes)
 
 int acpi_build(struct guest_mem *mem, unsigned int ncpus)
 {
-	struct builder b = { 0 };
+	struct builder b = {0};
 	int err;
 
 	if (ncpus == 0 || ncpus > ACPI_MAX_CPUS) {

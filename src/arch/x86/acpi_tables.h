@@ -119,10 +119,10 @@ struct acpi_madt {
 	uint32_t flags;
 } __attribute__((packed));
 
-#define MADT_LAPIC        0
-#define MADT_IOAPIC       1
+#define MADT_LAPIC	  0
+#define MADT_IOAPIC	  1
 #define MADT_INT_OVERRIDE 2
-#define MADT_LAPIC_NMI    4
+#define MADT_LAPIC_NMI	  4
 
 struct madt_lapic {
 	uint8_t type, length;
@@ -165,16 +165,16 @@ struct acpi_mcfg {
 } __attribute__((packed));
 
 /* FADT flags and boot architecture flags we use. */
-#define FADT_F_WBINVD             (1u << 0)
-#define FADT_F_PROC_C1            (1u << 2)
-#define FADT_F_PWR_BUTTON         (1u << 4) /* set: no fixed-feature power button */
-#define FADT_F_SLP_BUTTON         (1u << 5) /* set: no fixed-feature sleep button */
-#define FADT_F_FIX_RTC            (1u << 6)
-#define FADT_F_TMR_VAL_EXT        (1u << 8)
-#define FADT_F_RESET_REG_SUP      (1u << 10)
+#define FADT_F_WBINVD		  (1u << 0)
+#define FADT_F_PROC_C1		  (1u << 2)
+#define FADT_F_PWR_BUTTON	  (1u << 4) /* set: no fixed-feature power button */
+#define FADT_F_SLP_BUTTON	  (1u << 5) /* set: no fixed-feature sleep button */
+#define FADT_F_FIX_RTC		  (1u << 6)
+#define FADT_F_TMR_VAL_EXT	  (1u << 8)
+#define FADT_F_RESET_REG_SUP	  (1u << 10)
 #define FADT_F_USE_PLATFORM_CLOCK (1u << 15)
 #define FADT_BOOT_LEGACY_DEVICES  (1u << 0)
-#define FADT_BOOT_8042            (1u << 1)
-#define FADT_BOOT_NO_VGA          (1u << 2)
+#define FADT_BOOT_8042		  (1u << 1)
+#define FADT_BOOT_NO_VGA	  (1u << 2)
 
 #endif

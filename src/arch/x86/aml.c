@@ -8,30 +8,30 @@
 
 #include "arch/x86/aml.h"
 
-#define AML_ZERO_OP      0x00
-#define AML_ONE_OP       0x01
-#define AML_NAME_OP      0x08
-#define AML_BYTE_PREFIX  0x0a
-#define AML_WORD_PREFIX  0x0b
-#define AML_DWORD_PREFIX 0x0c
+#define AML_ZERO_OP	  0x00
+#define AML_ONE_OP	  0x01
+#define AML_NAME_OP	  0x08
+#define AML_BYTE_PREFIX	  0x0a
+#define AML_WORD_PREFIX	  0x0b
+#define AML_DWORD_PREFIX  0x0c
 #define AML_STRING_PREFIX 0x0d
-#define AML_QWORD_PREFIX 0x0e
-#define AML_SCOPE_OP     0x10
-#define AML_BUFFER_OP    0x11
-#define AML_PACKAGE_OP   0x12
-#define AML_METHOD_OP    0x14
-#define AML_DUAL_NAME    0x2e
-#define AML_MULTI_NAME   0x2f
-#define AML_EXT_PREFIX   0x5b
-#define AML_DEVICE_OP    0x82 /* after AML_EXT_PREFIX */
-#define AML_ARG0_OP      0x68
-#define AML_RETURN_OP    0xa4
-#define AML_ONES_OP      0xff
+#define AML_QWORD_PREFIX  0x0e
+#define AML_SCOPE_OP	  0x10
+#define AML_BUFFER_OP	  0x11
+#define AML_PACKAGE_OP	  0x12
+#define AML_METHOD_OP	  0x14
+#define AML_DUAL_NAME	  0x2e
+#define AML_MULTI_NAME	  0x2f
+#define AML_EXT_PREFIX	  0x5b
+#define AML_DEVICE_OP	  0x82 /* after AML_EXT_PREFIX */
+#define AML_ARG0_OP	  0x68
+#define AML_RETURN_OP	  0xa4
+#define AML_ONES_OP	  0xff
 
 /* Marks of open objects whose body size must be written in front. */
 enum open_kind {
-	OPEN_PKG = 0,  /* PkgLength only */
-	OPEN_BUFFER,   /* PkgLength, then BufferSize */
+	OPEN_PKG = 0, /* PkgLength only */
+	OPEN_BUFFER,  /* PkgLength, then BufferSize */
 };
 
 void aml_init(struct aml *a)
@@ -88,7 +88,7 @@ static void le(struct aml *a, uint64_t v, unsigned int n)
 /* One NameSeg: up to 4 characters, padded with '_'. */
 static void nameseg(struct aml *a, const char *s, size_t n)
 {
-	char seg[4] = { '_', '_', '_', '_' };
+	char seg[4] = {'_', '_', '_', '_'};
 
 	if (n == 0 || n > 4) {
 		a->failed = true;

@@ -12,9 +12,9 @@
 #include "arch/x86/legacy.h"
 #include "util/log.h"
 
-#define STS_OBF  0x01 /* output buffer full */
-#define STS_SYS  0x04 /* system flag: self-test passed */
-#define STS_CMD  0x08 /* last write was a command */
+#define STS_OBF	 0x01 /* output buffer full */
+#define STS_SYS	 0x04 /* system flag: self-test passed */
+#define STS_CMD	 0x08 /* last write was a command */
 #define STS_AUXB 0x20 /* output byte is from the aux port */
 
 #define CMD_READ_CTR   0x20
@@ -37,9 +37,9 @@ struct i8042 {
 	const struct platform_ops *ops;
 	pthread_mutex_t lock;
 	uint8_t status;
-	uint8_t out;      /* output buffer */
-	uint8_t ctr;      /* controller command byte */
-	uint8_t pending;  /* command waiting for its data byte, or 0 */
+	uint8_t out;	 /* output buffer */
+	uint8_t ctr;	 /* controller command byte */
+	uint8_t pending; /* command waiting for its data byte, or 0 */
 };
 
 struct i8042 *i8042_new(const struct platform_ops *ops)
@@ -127,8 +127,7 @@ static bool data_write(struct i8042 *k, uint8_t v)
 	return false;
 }
 
-static void access(struct i8042 *k, unsigned int offset, uint8_t *data, uint32_t len,
-		   bool is_write)
+static void access(struct i8042 *k, unsigned int offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	bool reset = false;
 
@@ -139,7 +138,7 @@ static void access(struct i8042 *k, unsigned int offset, uint8_t *data, uint32_t
 		data[0] = k->status;
 	} else if (!is_write) {
 		data[0] = k->out;
-		k->status &= (uint8_t)~(STS_OBF | STS_AUXB);
+		k->status &= (uint8_t) ~(STS_OBF | STS_AUXB);
 	} else if (offset == 4) {
 		reset = command(k, data[0]);
 	} else {

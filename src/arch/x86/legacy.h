@@ -55,14 +55,14 @@ void i8042_data_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, b
 void i8042_cmd_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
 
 /* --- ACPI PM block, ICH9 layout (pm.c) --- */
-#define ACPI_PM_LEN        0x40 /* PM1 evt/cnt, PM timer, GPE0 */
-#define ACPI_PM1_EVT_LEN   4
-#define ACPI_PM1_CNT_LEN   2
-#define ACPI_PM_TMR_LEN    4
-#define ACPI_GPE0_LEN      16
-#define ACPI_RESET_VALUE   0x06 /* as ICH9 RST_CNT: SYS_RST | RST_CPU */
-#define ACPI_SLP_TYP_S5    7    /* ICH9 soft-off; also in the DSDT's \_S5 */
-#define ACPI_PM_TIMER_HZ   3579545ULL
+#define ACPI_PM_LEN	 0x40 /* PM1 evt/cnt, PM timer, GPE0 */
+#define ACPI_PM1_EVT_LEN 4
+#define ACPI_PM1_CNT_LEN 2
+#define ACPI_PM_TMR_LEN	 4
+#define ACPI_GPE0_LEN	 16
+#define ACPI_RESET_VALUE 0x06 /* as ICH9 RST_CNT: SYS_RST | RST_CPU */
+#define ACPI_SLP_TYP_S5	 7    /* ICH9 soft-off; also in the DSDT's \_S5 */
+#define ACPI_PM_TIMER_HZ 3579545ULL
 
 #define PM1_STS_TMR    (1u << 0)
 #define PM1_STS_PWRBTN (1u << 8)

@@ -40,12 +40,12 @@ struct pio_range {
 };
 
 static const struct pio_range pio_ranges[] = {
-	{ COM1_PORT, 8, uart_io, offsetof(struct platform, com1) },
-	{ RTC_PORT, 2, rtc_io, offsetof(struct platform, rtc) },
-	{ I8042_DATA_PORT, 1, i8042_data_io, offsetof(struct platform, kbd) },
-	{ I8042_CMD_PORT, 1, i8042_cmd_io, offsetof(struct platform, kbd) },
-	{ ACPI_PM_BASE, ACPI_PM_LEN, pm_io, offsetof(struct platform, pm) },
-	{ ACPI_RESET_PORT, 1, pm_reset_io, offsetof(struct platform, pm) },
+	{COM1_PORT, 8, uart_io, offsetof(struct platform, com1)},
+	{RTC_PORT, 2, rtc_io, offsetof(struct platform, rtc)},
+	{I8042_DATA_PORT, 1, i8042_data_io, offsetof(struct platform, kbd)},
+	{I8042_CMD_PORT, 1, i8042_cmd_io, offsetof(struct platform, kbd)},
+	{ACPI_PM_BASE, ACPI_PM_LEN, pm_io, offsetof(struct platform, pm)},
+	{ACPI_RESET_PORT, 1, pm_reset_io, offsetof(struct platform, pm)},
 };
 
 #define NRANGES (sizeof(pio_ranges) / sizeof(pio_ranges[0]))
@@ -118,7 +118,7 @@ int platform_init(struct vm *vm)
 	if (!p)
 		return -ENOMEM;
 	p->vm = vm;
-	p->ops = (struct platform_ops){ op_irq_line, op_poweroff, op_reset, op_serial_out, p };
+	p->ops = (struct platform_ops){op_irq_line, op_poweroff, op_reset, op_serial_out, p};
 	p->com1 = uart_new(&p->ops, COM1_IRQ);
 	p->rtc = rtc_new(&p->ops, vm->loop, vm->mem.size);
 	p->kbd = i8042_new(&p->ops);

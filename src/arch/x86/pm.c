@@ -30,14 +30,14 @@
 #define PM1_CNT_SLP_TYP_SHIFT 10
 #define PM1_CNT_SLP_TYP_MASK  (7u << PM1_CNT_SLP_TYP_SHIFT)
 /* Bits of PM1_STS the platform implements (others read as 0). */
-#define PM1_STS_MASK          (PM1_STS_TMR | PM1_STS_PWRBTN | PM1_STS_WAK)
+#define PM1_STS_MASK (PM1_STS_TMR | PM1_STS_PWRBTN | PM1_STS_WAK)
 /*
  * Enable bits read back as written (TMR, GBL, PWRBTN, SLPBTN, RTC,
  * PCIEXP_WAKE_DIS): ACPICA checks that GBL_EN sticks and logs an error if not.
  */
-#define PM1_EN_MASK           0x4721u
+#define PM1_EN_MASK 0x4721u
 /* SCI_EN is read-only 1: there is no SMM to hand events to. */
-#define PM1_CNT_RW_MASK       (PM1_CNT_SLP_TYP_MASK | 0x6u /* BM_RLD, GBL_RLS */)
+#define PM1_CNT_RW_MASK (PM1_CNT_SLP_TYP_MASK | 0x6u /* BM_RLD, GBL_RLS */)
 
 struct pm {
 	const struct platform_ops *ops;

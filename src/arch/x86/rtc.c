@@ -24,40 +24,40 @@
 #include "util/log.h"
 #include "vmm/loop.h"
 
-#define REG_SEC       0x00
+#define REG_SEC	      0x00
 #define REG_SEC_ALARM 0x01
-#define REG_MIN       0x02
+#define REG_MIN	      0x02
 #define REG_MIN_ALARM 0x03
 #define REG_HOUR      0x04
 #define REG_HOUR_ALRM 0x05
 #define REG_WDAY      0x06
 #define REG_MDAY      0x07
-#define REG_MON       0x08
+#define REG_MON	      0x08
 #define REG_YEAR      0x09
-#define REG_A         0x0a
-#define REG_B         0x0b
-#define REG_C         0x0c
-#define REG_D         0x0d
+#define REG_A	      0x0a
+#define REG_B	      0x0b
+#define REG_C	      0x0c
+#define REG_D	      0x0d
 
-#define A_UIP      0x80
-#define A_DV_MASK  0x70
-#define A_DV_32K   0x20
-#define A_RATE     0x0f
-#define B_SET      0x80
-#define B_PIE      0x40
-#define B_AIE      0x20
-#define B_UIE      0x10
-#define B_DM_BIN   0x04
-#define B_24H      0x02
-#define C_IRQF     0x80
-#define C_PF       0x40
-#define C_AF       0x20
-#define C_UF       0x10
-#define D_VRT      0x80
-#define HOUR_PM    0x80
+#define A_UIP	  0x80
+#define A_DV_MASK 0x70
+#define A_DV_32K  0x20
+#define A_RATE	  0x0f
+#define B_SET	  0x80
+#define B_PIE	  0x40
+#define B_AIE	  0x20
+#define B_UIE	  0x10
+#define B_DM_BIN  0x04
+#define B_24H	  0x02
+#define C_IRQF	  0x80
+#define C_PF	  0x40
+#define C_AF	  0x20
+#define C_UF	  0x10
+#define D_VRT	  0x80
+#define HOUR_PM	  0x80
 
-#define UIP_NS     244000L
-#define CMOS_SIZE  128
+#define UIP_NS	  244000L
+#define CMOS_SIZE 128
 
 struct rtc {
 	const struct platform_ops *ops;
@@ -67,7 +67,7 @@ struct rtc {
 	uint8_t cmos[CMOS_SIZE];
 	uint8_t index;
 	rtc_clock_fn clock; /* host UTC time (CLOCK_REALTIME, or a test's) */
-	int64_t offset;     /* guest time - host UTC time, seconds */
+	int64_t offset;	    /* guest time - host UTC time, seconds */
 	time_t last_update; /* guest second when UF was last raised */
 	bool irq_level;
 };
@@ -149,10 +149,10 @@ static void fill_time(struct rtc *r, time_t t)
 /* The guest finished setting the time: the fields become the new offset. */
 static void commit_time(struct rtc *r)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	struct timespec ts;
-	unsigned int year = decode(r, r->cmos[CMOS_CENTURY_REG]) * 100 +
-			    decode(r, r->cmos[REG_YEAR]) % 100;
+	unsigned int year =
+		decode(r, r->cmos[CMOS_CENTURY_REG]) * 100 + decode(r, r->cmos[REG_YEAR]) % 100;
 
 	if (year < 1970)
 		year += 100; /* no (or a stale) century: assume 20xx as Linux does */
@@ -232,7 +232,7 @@ static long periodic_ns(const struct rtc *r)
 /* Arms the timer for what register B enables (lock held). */
 static void arm_timer(struct rtc *r)
 {
-	struct itimerspec its = { 0 };
+	struct itimerspec its = {0};
 	uint8_t b = r->cmos[REG_B];
 	long period = (b & B_PIE) ? periodic_ns(r) : 0;
 	int flags = 0;
@@ -399,7 +399,7 @@ struct rtc *rtc_new(const struct platform_ops *ops, struct loop *loop, uint64_t 
 	r->clock = realtime;
 	pthread_mutex_init(&r->lock, NULL);
 	r->cmos[REG_A] = A_DV_32K | 0x06; /* 32.768 kHz time base, 1024 Hz periodic rate */
-	r->cmos[REG_B] = B_24H;           /* BCD, 24 hours, as PC firmware leaves it */
+	r->cmos[REG_B] = B_24H;		  /* BCD, 24 hours, as PC firmware leaves it */
 	r->cmos[REG_D] = D_VRT;
 	fill_memory_size(r, ram_bytes);
 	r->last_update = guest_now(r);

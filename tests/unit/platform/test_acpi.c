@@ -47,9 +47,9 @@ static void test_eisaid(void **state)
 static void test_integers(void **state)
 {
 	struct aml a;
-	static const uint8_t want[] = { 0x00, 0x01, 0x0a, 0x07, 0x0b, 0x34, 0x12,
-					0x0c, 0x78, 0x56, 0x34, 0x12, 0x0e, 1, 0, 0, 0, 1, 0, 0, 0,
-					0xff };
+	static const uint8_t want[] = {0x00, 0x01, 0x0a, 0x07, 0x0b, 0x34, 0x12, 0x0c,
+				       0x78, 0x56, 0x34, 0x12, 0x0e, 1,	   0,	 0,
+				       0,    1,	   0,	 0,    0,    0xff};
 
 	(void)state;
 	aml_init(&a);
@@ -69,9 +69,9 @@ static void test_integers(void **state)
 static void test_namestrings(void **state)
 {
 	struct aml a;
-	static const uint8_t want[] = { '\\', '_', 'S', '5', '_', 0x2e, 'P', 'C', 'I', '0', 'R',
-					'T', 'C', '_', '\\', 0x2f, 3, '_', 'S', 'B', '_', 'P', 'C',
-					'I', '0', 'C', 'O', 'M', '1' };
+	static const uint8_t want[] = {'\\', '_', 'S', '5', '_',  0x2e, 'P', 'C', 'I', '0',
+				       'R',  'T', 'C', '_', '\\', 0x2f, 3,   '_', 'S', 'B',
+				       '_',  'P', 'C', 'I', '0',  'C',	'O', 'M', '1'};
 
 	(void)state;
 	aml_init(&a);
@@ -92,7 +92,7 @@ static void check_pkg(size_t body, const uint8_t *want_hdr, size_t hdr_len)
 
 	aml_init(&a);
 	aml_scope_open(&a, "");
-	assert_int_equal(a.len, 2); /* ScopeOp + NullName */
+	assert_int_equal(a.len, 2);    /* ScopeOp + NullName */
 	aml_bytes(&a, junk, body - 1); /* body = NullName + junk */
 	aml_close(&a);
 	assert_int_equal(aml_finish(&a), 0);
@@ -105,13 +105,13 @@ static void check_pkg(size_t body, const uint8_t *want_hdr, size_t hdr_len)
 static void test_pkglength(void **state)
 {
 	(void)state;
-	check_pkg(62, (const uint8_t[]){ 63 }, 1);
+	check_pkg(62, (const uint8_t[]){63}, 1);
 	/* 63 + 2 = 65 = 0x41: lead byte 0x40 | 1, then 0x04 */
-	check_pkg(63, (const uint8_t[]){ 0x41, 0x04 }, 2);
+	check_pkg(63, (const uint8_t[]){0x41, 0x04}, 2);
 	/* 4093 + 2 = 4095 = 0xfff: two bytes still */
-	check_pkg(4093, (const uint8_t[]){ 0x4f, 0xff }, 2);
+	check_pkg(4093, (const uint8_t[]){0x4f, 0xff}, 2);
 	/* 4094 + 3 = 4097 = 0x1001: three bytes */
-	check_pkg(4094, (const uint8_t[]){ 0x81, 0x00, 0x01 }, 3);
+	check_pkg(4094, (const uint8_t[]){0x81, 0x00, 0x01}, 3);
 }
 
 static void test_buffer_size(void **state)
@@ -198,8 +198,8 @@ static void load(struct tables *t, unsigned int ncpus, uint64_t ram)
 	t->rsdt = table_at(t, t->rsdp->rsdt_address, "RSDT");
 	assert_int_equal(t->xsdt->length, sizeof(struct acpi_header) + 3 * 8);
 	assert_int_equal(t->rsdt->length, sizeof(struct acpi_header) + 3 * 4);
-	const char *sigs[] = { "FACP", "APIC", "MCFG" };
-	const struct acpi_header **dst[] = { &t->fadt, &t->madt, &t->mcfg };
+	const char *sigs[] = {"FACP", "APIC", "MCFG"};
+	const struct acpi_header **dst[] = {&t->fadt, &t->madt, &t->mcfg};
 
 	for (unsigned int i = 0; i < 3; i++) {
 		uint64_t x;
@@ -314,10 +314,11 @@ static bool contains(const void *hay, size_t hlen, const void *needle, size_t nl
 
 static void check_dsdt(const struct acpi_header *h, uint64_t ram)
 {
-	uint64_t win[2] = { platform_mmio64_base(ram), platform_mmio64_base(ram) + PCI_MMIO64_SIZE - 1 };
-	uint32_t win32[2] = { (uint32_t)PCI_MMIO32_BASE, (uint32_t)PCI_MMIO32_END - 1 };
+	uint64_t win[2] = {platform_mmio64_base(ram),
+			   platform_mmio64_base(ram) + PCI_MMIO64_SIZE - 1};
+	uint32_t win32[2] = {(uint32_t)PCI_MMIO32_BASE, (uint32_t)PCI_MMIO32_END - 1};
 	uint32_t pnp0a08 = aml_eisaid_value("PNP0A08");
-	uint8_t s5[] = { '_', 'S', '5', '_', 0x12 };
+	uint8_t s5[] = {'_', 'S', '5', '_', 0x12};
 
 	assert_true(win[0] >= RAM_HIGH_START + (ram > RAM_LOW_MAX ? ram - RAM_LOW_MAX : 0));
 	assert_int_equal(win[0] % PCI_MMIO64_ALIGN, 0);
@@ -383,7 +384,7 @@ static void iasl_all(struct tables *t)
 	write_file(dir, "xsdt.dat", t->xsdt, t->xsdt->length);
 	write_file(dir, "rsdt.dat", t->rsdt, t->rsdt->length);
 	write_file(dir, "facs.dat", t->facs, t->facs->length);
-	const char *names[] = { "dsdt", "facp", "apic", "mcfg", "xsdt", "rsdt", "facs" };
+	const char *names[] = {"dsdt", "facp", "apic", "mcfg", "xsdt", "rsdt", "facs"};
 
 	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		iasl_check(dir, names[i]);
@@ -456,18 +457,12 @@ static void test_ram_too_small(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_eisaid),
-		cmocka_unit_test(test_integers),
-		cmocka_unit_test(test_namestrings),
-		cmocka_unit_test(test_pkglength),
-		cmocka_unit_test(test_buffer_size),
-		cmocka_unit_test(test_unbalanced),
-		cmocka_unit_test(test_1cpu_256m),
-		cmocka_unit_test(test_2cpu_8g),
-		cmocka_unit_test(test_4cpu_256m),
-		cmocka_unit_test(test_64cpu_8g),
-		cmocka_unit_test(test_bad_cpu_counts),
-		cmocka_unit_test(test_ram_too_small),
+		cmocka_unit_test(test_eisaid),	       cmocka_unit_test(test_integers),
+		cmocka_unit_test(test_namestrings),    cmocka_unit_test(test_pkglength),
+		cmocka_unit_test(test_buffer_size),    cmocka_unit_test(test_unbalanced),
+		cmocka_unit_test(test_1cpu_256m),      cmocka_unit_test(test_2cpu_8g),
+		cmocka_unit_test(test_4cpu_256m),      cmocka_unit_test(test_64cpu_8g),
+		cmocka_unit_test(test_bad_cpu_counts), cmocka_unit_test(test_ram_too_small),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,12 +67,21 @@ static void start_loop(void)
 	loop_running = true;
 }
 
-/* Stops it (chardev_close must then run on the "loop thread": us). */
+static void quit_call(void *opaque)
+{
+	(void)opaque;
+	loop_quit(vm.loop);
+}
+
+/*
+ * Stops it once everything queued so far has run (calls run in order);
+ * chardev_close must then run on the "loop thread": us.
+ */
 static void stop_loop(void)
 {
 	if (!loop_running)
 		return;
-	loop_quit(vm.loop);
+	assert_int_equal(loop_call(vm.loop, quit_call, NULL), 0);
 	pthread_join(loop_thread, NULL);
 	loop_running = false;
 }
@@ -127,7 +138,7 @@ static void reset_input(void)
 /* Waits up to ms for at least len input bytes; returns how many arrived. */
 static size_t wait_input(size_t len, int ms)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec ts = {0, 10 * 1000 * 1000};
 
 	for (int waited = 0; input_len() < len && waited < ms; waited += 10)
 		nanosleep(&ts, NULL);
@@ -140,8 +151,8 @@ static void test_logfile_truncates(void **state)
 {
 	char path[] = "/tmp/vfkit-chr-XXXXXX";
 	int fd = mkstemp(path);
-	struct serial_config cfg = { .mode = SERIAL_LOGFILE, .log_file_path = path };
-	char buf[64] = { 0 };
+	struct serial_config cfg = {.mode = SERIAL_LOGFILE, .log_file_path = path};
+	char buf[64] = {0};
 
 	(void)state;
 	assert_int_equal(write(fd, "old contents here", 17), 17);
@@ -160,8 +171,8 @@ static void test_logfile_truncates(void **state)
 
 static void test_logfile_bad_path(void **state)
 {
-	struct serial_config cfg = { .mode = SERIAL_LOGFILE,
-				     .log_file_path = "/nonexistent-dir/x.log" };
+	struct serial_config cfg = {.mode = SERIAL_LOGFILE,
+				    .log_file_path = "/nonexistent-dir/x.log"};
 
 	(void)state;
 	assert_null(chardev_open(&vm, &cfg));
@@ -171,8 +182,8 @@ static void test_logfile_bad_path(void **state)
 
 static void test_pty(void **state)
 {
-	struct serial_config cfg = { .mode = SERIAL_PTY };
-	char buf[64] = { 0 };
+	struct serial_config cfg = {.mode = SERIAL_PTY};
+	char buf[64] = {0};
 	struct termios t;
 
 	(void)state;
@@ -228,7 +239,7 @@ static double now_s(void)
 
 static void test_pty_never_blocks(void **state)
 {
-	struct serial_config cfg = { .mode = SERIAL_PTY };
+	struct serial_config cfg = {.mode = SERIAL_PTY};
 	static char big[256 * 1024];
 
 	(void)state;
@@ -241,6 +252,9 @@ static void test_pty_never_blocks(void **state)
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(chardev_write(chr, big, sizeof(big)), sizeof(big));
 	assert_true(now_s() - t0 < 1.0);
+	/* The loop picks up the queued flush (and keeps failing to write). */
+	start_loop();
+	stop_loop();
 	chardev_close(chr); /* bounded final flush */
 	assert_true(now_s() - t0 < 3.0);
 	free(cfg.pty_name);
@@ -272,10 +286,10 @@ static void unswap_stdio(struct stdio_swap *s)
 
 static void test_stdio_pipes(void **state)
 {
-	struct serial_config cfg = { .mode = SERIAL_STDIO };
+	struct serial_config cfg = {.mode = SERIAL_STDIO};
 	int inp[2], outp[2];
 	struct stdio_swap sw;
-	char buf[64] = { 0 };
+	char buf[64] = {0};
 
 	(void)state;
 	assert_int_equal(pipe(inp), 0);
@@ -308,7 +322,7 @@ static void test_stdio_pipes(void **state)
 
 static void test_stdio_terminal_restored(void **state)
 {
-	struct serial_config cfg = { .mode = SERIAL_STDIO };
+	struct serial_config cfg = {.mode = SERIAL_STDIO};
 	struct stdio_swap sw;
 	struct termios before, during, after;
 	int m = posix_openpt(O_RDWR | O_NOCTTY);
@@ -353,6 +367,42 @@ static void test_stdio_terminal_restored(void **state)
 	close(m);
 }
 
+static void test_stdio_terminal_restored_on_signal(void **state)
+{
+	struct serial_config cfg = {.mode = SERIAL_STDIO};
+	struct termios t;
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	int status;
+
+	(void)state;
+	assert_true(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
+	int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+
+	assert_true(s >= 0);
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dup2(s, STDIN_FILENO);
+		dup2(s, STDOUT_FILENO);
+		if (!chardev_open(&vm, &cfg))
+			_exit(2);
+		tcgetattr(s, &t);
+		if (t.c_lflag & ICANON)
+			_exit(3);
+		raise(SIGQUIT); /* dies of it, after restoring */
+		_exit(4);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGQUIT);
+	assert_int_equal(tcgetattr(s, &t), 0);
+	assert_true(t.c_lflag & ICANON);
+	assert_true(t.c_lflag & ECHO);
+	close(s);
+	close(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +412,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pty_never_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stdio_pipes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stdio_terminal_restored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stdio_terminal_restored_on_signal, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

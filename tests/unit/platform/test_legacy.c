@@ -56,7 +56,7 @@ static void fake_out(void *opaque, const uint8_t *buf, size_t len)
 	fk.out_len += len;
 }
 
-static const struct platform_ops ops = { fake_irq, fake_poweroff, fake_reset, fake_out, NULL };
+static const struct platform_ops ops = {fake_irq, fake_poweroff, fake_reset, fake_out, NULL};
 
 static int reset_fake(void **state)
 {
@@ -80,7 +80,7 @@ static uint32_t in(io_fn fn, void *dev, uint64_t off, uint32_t len)
 
 static void out(io_fn fn, void *dev, uint64_t off, uint32_t v, uint32_t len)
 {
-	uint8_t d[8] = { 0 };
+	uint8_t d[8] = {0};
 
 	memcpy(d, &v, len < 4 ? len : 4);
 	fn(dev, off, d, len, true);
@@ -170,7 +170,7 @@ static void test_uart_fifo_id(void **state)
 	struct uart *u = uart_new(&ops, COM1_IRQ);
 
 	(void)state;
-	out(uart_io, u, U_IIR, 0xc7, 1); /* FCR: enable and clear FIFOs */
+	out(uart_io, u, U_IIR, 0xc7, 1);			 /* FCR: enable and clear FIFOs */
 	assert_int_equal(in(uart_io, u, U_IIR, 1) & 0xc0, 0xc0); /* 16550A */
 	out(uart_io, u, U_IIR, 0x00, 1);
 	assert_int_equal(in(uart_io, u, U_IIR, 1) & 0xc0, 0x00);
@@ -186,7 +186,7 @@ static void test_uart_loopback(void **state)
 	out(uart_io, u, U_MCR, 0x10 | 0x0a, 1);
 	assert_int_equal(in(uart_io, u, U_MSR, 1) & 0xf0, 0x90);
 	out(uart_io, u, U_THR, 'x', 1);
-	assert_int_equal(fk.out_len, 0); /* looped back, not sent */
+	assert_int_equal(fk.out_len, 0);	      /* looped back, not sent */
 	assert_true(in(uart_io, u, U_LSR, 1) & 0x01); /* data ready */
 	assert_int_equal(in(uart_io, u, U_THR, 1), 'x');
 	assert_false(in(uart_io, u, U_LSR, 1) & 0x01);
@@ -250,8 +250,8 @@ static void read_time(struct rtc *r, struct rtc_time *t, bool binary)
 		t->wday = cmos_read(r, 6);
 		t->mday = cmos_read(r, 7);
 		t->mon = cmos_read(r, 8);
-		t->year = cmos_read(r, 9) + 100u * (binary ? cmos_read(r, 0x32)
-							    : bcd(cmos_read(r, 0x32)));
+		t->year = cmos_read(r, 9) +
+			  100u * (binary ? cmos_read(r, 0x32) : bcd(cmos_read(r, 0x32)));
 		if (cmos_read(r, 0) != sec)
 			continue;
 		t->pm = hour & 0x80;
@@ -278,7 +278,7 @@ static void assert_near_host(const struct rtc_time *t, long offset, bool h12)
 	long diff;
 
 	gmtime_r(&now, &tm);
-	struct tm got = { 0 };
+	struct tm got = {0};
 
 	got.tm_sec = (int)t->sec;
 	got.tm_min = (int)t->min;
@@ -298,7 +298,7 @@ static void test_rtc_bcd_24h(void **state)
 
 	(void)state;
 	assert_int_equal(cmos_read(r, 0x0b) & 0x06, 0x02); /* BCD, 24 h */
-	assert_int_equal(cmos_read(r, 0x0d), 0x80);        /* valid RAM and time */
+	assert_int_equal(cmos_read(r, 0x0d), 0x80);	   /* valid RAM and time */
 	read_time(r, &t, false);
 	assert_near_host(&t, 0, false);
 	rtc_free(r);
@@ -358,14 +358,14 @@ static void test_rtc_uip(void **state)
 
 	(void)state;
 	rtc_set_clock(r, fake_clock);
-	fake_now = (struct timespec){ 1700000000, 500000000 };
+	fake_now = (struct timespec){1700000000, 500000000};
 	assert_int_equal(cmos_read(r, 0x0a), 0x26);
 	/* The last 244 us before a second boundary: update in progress. */
 	fake_now.tv_nsec = 999800000;
 	assert_int_equal(cmos_read(r, 0x0a), 0x80 | 0x26);
 	fake_now.tv_nsec = 999755000;
 	assert_int_equal(cmos_read(r, 0x0a), 0x26);
-	fake_now = (struct timespec){ 1700000001, 100000 };
+	fake_now = (struct timespec){1700000001, 100000};
 	assert_int_equal(cmos_read(r, 0x0a), 0x26);
 	/* Never while the clock is halted for setting. */
 	fake_now.tv_nsec = 999900000;
@@ -381,7 +381,7 @@ static void test_rtc_fixed_time_formats(void **state)
 	(void)state;
 	rtc_set_clock(r, fake_clock);
 	/* 2024-02-29 23:59:58 UTC, a Thursday */
-	fake_now = (struct timespec){ 1709251198, 0 };
+	fake_now = (struct timespec){1709251198, 0};
 	assert_int_equal(cmos_read(r, 0x00), 0x58);
 	assert_int_equal(cmos_read(r, 0x02), 0x59);
 	assert_int_equal(cmos_read(r, 0x04), 0x23);
@@ -396,8 +396,8 @@ static void test_rtc_fixed_time_formats(void **state)
 	assert_int_equal(cmos_read(r, 0x09), 24);
 	assert_int_equal(cmos_read(r, 0x32), 20);
 	fake_now.tv_sec = 1709251198 - 23 * 3600 - 59 * 60; /* 00:00:58 */
-	assert_int_equal(cmos_read(r, 0x04), 12);           /* 12 AM */
-	fake_now.tv_sec += 12 * 3600;                       /* 12:00:58 */
+	assert_int_equal(cmos_read(r, 0x04), 12);	    /* 12 AM */
+	fake_now.tv_sec += 12 * 3600;			    /* 12:00:58 */
 	assert_int_equal(cmos_read(r, 0x04), 0x80 | 12);    /* 12 PM */
 	/* Update-ended flag once a second has passed; reading C clears it. */
 	cmos_read(r, 0x0c);
@@ -495,7 +495,7 @@ static void test_pm_gbl_en_sticks(void **state)
 static void test_pm_timer(void **state)
 {
 	struct pm *pm = pm_new(&ops);
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec ts = {0, 20 * 1000 * 1000};
 
 	(void)state;
 	uint32_t a = in(pm_io, pm, 0x08, 4);
@@ -546,7 +546,7 @@ static void test_i8042(void **state)
 
 	(void)state;
 	assert_int_equal(in(i8042_cmd_io, k, 0, 1) & 0x03, 0); /* nothing in, nothing out */
-	out(i8042_cmd_io, k, 0, 0xaa, 1);                      /* self test */
+	out(i8042_cmd_io, k, 0, 0xaa, 1);		       /* self test */
 	assert_true(in(i8042_cmd_io, k, 0, 1) & 0x01);
 	assert_int_equal(in(i8042_data_io, k, 0, 1), 0x55);
 	assert_false(in(i8042_cmd_io, k, 0, 1) & 0x01);

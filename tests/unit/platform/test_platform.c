@@ -96,7 +96,7 @@ static int teardown(void **state)
 
 static uint32_t pin(uint16_t port, uint32_t len)
 {
-	uint8_t d[4] = { 0xff, 0xff, 0xff, 0xff };
+	uint8_t d[4] = {0xff, 0xff, 0xff, 0xff};
 	uint32_t v = 0;
 
 	assert_true(bus_dispatch(&vm.pio, port, d, len, false));
@@ -161,7 +161,7 @@ static void test_com1_to_console(void **state)
 {
 	char path[] = "/tmp/vfkit-com1-XXXXXX";
 	int fd = mkstemp(path);
-	struct serial_config cfg = { .mode = SERIAL_LOGFILE, .log_file_path = path };
+	struct serial_config cfg = {.mode = SERIAL_LOGFILE, .log_file_path = path};
 
 	(void)state;
 	assert_true(fd >= 0);
@@ -248,7 +248,7 @@ static void test_destroy_unregisters(void **state)
 	assert_false(bus_dispatch(&vm.pio, COM1_PORT, &d, 1, false));
 	assert_false(bus_dispatch(&vm.pio, ACPI_PM_BASE, &d, 1, false));
 	platform_press_power_button(&vm); /* harmless without a platform */
-	/* teardown destroys again: must be a no-op */
+					  /* teardown destroys again: must be a no-op */
 }
 
 int main(void)
