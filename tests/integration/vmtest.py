@@ -27,7 +27,8 @@ API (all the fixtures in conftest.py are built from these):
         tools=True: initrd is the one with /usr/bin/fio and /usr/bin/socat
     script_disk(path, script, size=1 MiB) -> path      raw, NUL-padded script disk
     ext4_disk(path, files: {name: str|bytes}, size_mb=16) -> path   (test=vdX:/name)
-    guest_cmdline(test=None, timeout=None, wait=False, console="ttyS0", extra="") -> str
+    guest_cmdline(test=None, timeout=None, wait=False, console="ttyS0", extra="",
+                  out=None) -> str      out="console": no copy to /dev/hvc0
     vfkit_args(guest, log, disks=(), cpus=1, memory=512, cmdline=None,
                devices=(), rest="none://") -> argv list (without the binary)
     qemu_args(guest, log, disks=(), cpus=1, memory=512, cmdline=None,
@@ -128,8 +129,10 @@ def ext4_disk(path, files, size_mb=16):
     return str(path)
 
 
-def guest_cmdline(test=None, timeout=None, wait=False, console="ttyS0", extra=""):
-    """The guest kernel command line: console, panic=-1, quiet, test knobs."""
+def guest_cmdline(test=None, timeout=None, wait=False, console="ttyS0", extra="", out=None):
+    """The guest kernel command line: console, panic=-1, quiet, test knobs.
+    out="console" makes the guest write only to /dev/console (else it also
+    writes to /dev/hvc0 when that exists, see the module docstring)."""
     parts = ["console=%s" % console, "panic=-1", "quiet"]
     if test:
         parts.append("test=%s" % test)
@@ -137,6 +140,8 @@ def guest_cmdline(test=None, timeout=None, wait=False, console="ttyS0", extra=""
         parts.append("test_timeout=%d" % timeout)
     if wait:
         parts.append("test_wait=1")
+    if out:
+        parts.append("test_out=%s" % out)
     if extra:
         parts.append(extra)
     return " ".join(parts)
