@@ -9,12 +9,14 @@
 #include "util/log.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "vmm/devices.h"
 #include "vmm/vm.h"
 
 static const device_create_fn creators[DEV_KIND_COUNT] = {
 	[DEV_VIRTIO_BLK] = virtio_blk_create,
+	[DEV_VIRTIO_NET] = virtio_net_create,
 	[DEV_VIRTIO_SERIAL] = virtio_console_create,
 	[DEV_VIRTIO_RNG] = virtio_rng_create,
 };
