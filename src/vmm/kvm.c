@@ -47,7 +47,8 @@ static bool is_pvm_host(void)
 
 #define PVM_NOTE                                                                                   \
 	"this host's KVM is PVM (kvm_pvm), which cannot boot stock guest kernels; use a host "    \
-	"with kvm_intel/kvm_amd, e.g. the nested test host described in README.md"
+	"with kvm_intel/kvm_amd, or the nested test host (README.md, 'Machines without "          \
+	"hardware KVM')"
 
 static int open_kvm(void)
 {
