@@ -136,7 +136,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 static struct MHD_Daemon *start_daemon(struct rest_server *srv, int fd)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			     MHD_USE_ITC; /* for MHD_quiesce_daemon() */
 
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
 				mhd_log, srv, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
@@ -192,13 +193,32 @@ fail:
 	return NULL;
 }
 
+static unsigned int open_connections(struct rest_server *srv)
+{
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return info ? info->num_connections : 0;
+}
+
 void rest_server_stop(struct rest_server *srv)
 {
+	MHD_socket lfd;
+
 	if (!srv)
 		return;
-	/* Closes the listening socket and waits for handlers in progress. */
-	MHD_stop_daemon(srv->daemon);
+	/*
+	 * Refuse new clients at once (podman reads "connection refused" as
+	 * "stopped"), then give replies in flight, such as HardStop's, a moment
+	 * to go out before the connections are cut.
+	 */
+	lfd = MHD_quiesce_daemon(srv->daemon);
 	remove_socket_file(srv);
+	for (int i = 0; i < REST_DRAIN_MS / 10 && open_connections(srv); i++)
+		usleep(10 * 1000);
+	MHD_stop_daemon(srv->daemon);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
 	free(srv);
 }
 

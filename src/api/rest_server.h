@@ -17,6 +17,8 @@
 #define REST_CONNECTION_TIMEOUT_S 10
 #define REST_MAX_CONNECTIONS	  256
 #define REST_THREADS		  4
+/* At exit, how long replies in flight may take to go out. */
+#define REST_DRAIN_MS 500
 
 /*
  * A listening unix socket at path, mode 0600. A stale socket file (nobody
@@ -38,7 +40,10 @@ struct rest_server;
 
 /* Listens as rc says (never REST_NONE) and serves be. NULL after logging. */
 struct rest_server *rest_server_start(const struct rest_config *rc, const struct rest_backend *be);
-/* Stops serving (waits for requests in progress) and removes our socket file. */
+/*
+ * Stops accepting, removes our socket file, lets replies in flight finish
+ * (up to REST_DRAIN_MS), then closes every connection.
+ */
 void rest_server_stop(struct rest_server *srv);
 /* The TCP port actually bound (port 0 picks one; tests), or -1. */
 int rest_server_port(struct rest_server *srv);

@@ -45,6 +45,10 @@ static int fake_request(void *opaque, enum vm_request req, char *err, size_t err
 	int ret = 0;
 
 	(void)opaque;
+	if (req == VM_REQ_HARD_STOP) {
+		usleep(100 * 1000); /* the VM ends while the server is being stopped */
+		return 0;
+	}
 	pthread_mutex_lock(&fake_lock);
 	if (req == VM_REQ_PAUSE && fake_state == VM_STATE_RUNNING)
 		fake_state = VM_STATE_PAUSED;
@@ -494,6 +498,37 @@ static void test_idle_clients_time_out(void **state)
 	rest_server_stop(srv);
 }
 
+struct stop_client {
+	struct target t;
+	int status;
+};
+
+static void *hard_stop_client(void *arg)
+{
+	struct stop_client *c = arg;
+
+	c->status = http(&c->t, "POST", "/vm/state", "{\"state\":\"HardStop\"}", NULL, 0);
+	return NULL;
+}
+
+/* The HardStop reply still goes out although vfkit stops the server right after. */
+static void test_stop_drains_replies(void **state)
+{
+	struct rest_config rc = unix_cfg(sock_path);
+	struct stop_client c = {.t = unix_target()};
+	struct rest_server *srv = rest_server_start(&rc, &be);
+	pthread_t thr;
+
+	(void)state;
+	assert_non_null(srv);
+	pthread_create(&thr, NULL, hard_stop_client, &c);
+	usleep(30 * 1000);
+	rest_server_stop(srv);
+	assert_int_equal(dial(&c.t), -1); /* no new clients meanwhile */
+	pthread_join(thr, NULL);
+	assert_int_equal(c.status, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +537,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tcp_loopback_and_port_in_use, setup),
 		cmocka_unit_test_setup(test_load_unix, setup),
 		cmocka_unit_test_setup(test_load_tcp, setup),
+		cmocka_unit_test_setup(test_stop_drains_replies, setup),
 		cmocka_unit_test_setup(test_idle_clients_time_out, setup),
 	};
 
