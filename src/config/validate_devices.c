@@ -168,9 +168,11 @@ static int validate_net_socket(const char *path, char *err, size_t errlen)
 		return cli_err(err, errlen, "unixgram path '%s' is too long: %zu >= %d bytes", path,
 			       strlen(path), CFG_UNIX_PATH_MAX + 1);
 	path_dirname(path, dir, sizeof(dir));
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+	if (stat(dir, &st))
 		return cli_err(err, errlen, "unixSocketPath %s: directory %s: %s", path, dir,
-			       errno ? errno_text(errno, e, sizeof(e)) : "not a directory");
+			       errno_text(errno, e, sizeof(e)));
+	if (!S_ISDIR(st.st_mode))
+		return cli_err(err, errlen, "unixSocketPath %s: %s is not a directory", path, dir);
 	/* the local end is created next to the peer: vfkit-<pid>-<random>.sock */
 	snprintf(local, sizeof(local), "%s/vfkit-%x-ffff.sock", dir, (unsigned int)getpid());
 	if (strlen(local) > CFG_UNIX_PATH_MAX)

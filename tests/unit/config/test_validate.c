@@ -100,6 +100,8 @@ static const struct argv_case net[] = {
 	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	 "aaaaaaaaaaaaaa' "
 	 "is too long: 108 >= 108 bytes"},
+	{{BL, "-d", "virtio-net,unixSocketPath=disk.img/x.sock"},
+	 "--device virtio-net: unixSocketPath disk.img/x.sock: disk.img is not a directory"},
 	{{BL, "-d", "virtio-net,fd=1000"}, "--device virtio-net: fd=1000: bad file descriptor"},
 };
 
