@@ -343,7 +343,7 @@ static bool is_stale_iso(const char *name)
 
 void cloudinit_remove_stale(void)
 {
-	char dir[4096], path[8192], err[256];
+	char dir[4096], path[8192], err[4200];
 	struct dirent *de;
 	DIR *d;
 

@@ -68,7 +68,7 @@ static int open_input(const char *what, const char *path, uint64_t *size, char *
 
 static int map_kernel(const char *path, struct mapped_file *mf, char *err, size_t errlen)
 {
-	uint64_t size;
+	uint64_t size = 0;
 	int fd = open_input("kernel", path, &size, err, errlen);
 
 	if (fd < 0)

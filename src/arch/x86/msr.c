@@ -76,11 +76,14 @@ int cpuid_setup_vcpu(int vcpu_fd, const struct kvm_cpuid_entry2 *sup, unsigned i
 
 static int set_msr(int vcpu_fd, uint32_t index, uint64_t value)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry entry;
-	} m = { .hdr.nmsrs = 1, .entry = { .index = index, .data = value } };
+	/* struct kvm_msrs ends in a flexible array: room for one entry after it. */
+	union {
+		struct kvm_msrs msrs;
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} m = { 0 };
 
+	m.msrs.nmsrs = 1;
+	m.msrs.entries[0] = (struct kvm_msr_entry){ .index = index, .data = value };
 	return ioctl(vcpu_fd, KVM_SET_MSRS, &m) == 1 ? 0 : -1;
 }
 
