@@ -173,10 +173,25 @@ int lifecycle_write_pidfile(const char *path)
 	return err;
 }
 
+/* True when path still holds our pid (another vfkit may have taken it over). */
+static bool pidfile_is_ours(const char *path)
+{
+	char buf[32] = "", want[32];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	snprintf(want, sizeof(want), "%d", (int)getpid());
+	return n > 0 && !strcmp(buf, want);
+}
+
 static void remove_pidfile(void *opaque)
 {
 	(void)opaque;
-	if (lc.pidfile && unlink(lc.pidfile) < 0 && errno != ENOENT)
+	if (lc.pidfile && pidfile_is_ours(lc.pidfile) && unlink(lc.pidfile) < 0 && errno != ENOENT)
 		log_warn("could not remove pidfile %s: %s", lc.pidfile, strerror(errno));
 	free(lc.pidfile);
 	lc.pidfile = NULL;

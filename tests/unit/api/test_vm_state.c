@@ -537,6 +537,18 @@ static void test_pidfile_removed_by_exit_handler(void **state)
 	assert_int_equal(access(pidpath, F_OK), 0);
 	vm_run_exit_handlers(&v);
 	assert_int_equal(access(pidpath, F_OK), -1);
+
+	/* Taken over by another process meanwhile: left alone. */
+	assert_int_equal(lifecycle_start(&v), 0);
+	{
+		FILE *f = fopen(pidpath, "w");
+
+		fputs("1", f);
+		fclose(f);
+	}
+	vm_run_exit_handlers(&v);
+	assert_int_equal(access(pidpath, F_OK), 0);
+	unlink(pidpath);
 	loop_free(v.loop);
 }
 
