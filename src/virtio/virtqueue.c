@@ -126,12 +126,13 @@ static int walk_indirect(struct walk *w, const struct vring_desc *ind)
 	table = gmem_ptr(&vq->dev->vm->mem, ind->addr, ind->len);
 	if (!table || ind->addr % 16)
 		return chain_error(vq, "indirect table outside guest RAM");
-	for (;;) {
+	/* The table's own entries bound the walk: visiting more than n means a loop. */
+	for (unsigned int visited = 1;; visited++) {
 		struct vring_desc d;
 
 		memcpy(&d, &table[i], sizeof(d)); /* one fetch, then validate the copy */
-		if (++w->count > VIRTQ_MAX_CHAIN)
-			return chain_error(vq, "descriptor chain too long");
+		if (visited > n)
+			return chain_error(vq, "indirect descriptor chain loops");
 		if (d.flags & VRING_DESC_F_INDIRECT)
 			return chain_error(vq, "nested indirect descriptor");
 		if (add_buffer(w, &d) < 0)

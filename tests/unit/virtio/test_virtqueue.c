@@ -233,6 +233,40 @@ static void test_indirect_chain(void **state)
 	assert_memory_equal(gptr(d, in, 8), "indirect", 8);
 }
 
+/* The longest chain a driver may build (Linux virtio-blk: seg_max + 2) fits in one table. */
+static void test_indirect_table_of_max_size(void **state)
+{
+	struct fixture *fx = *state;
+	struct fdrv *d = &fx->drv;
+	uint64_t buf = galloc(d, 4096), table = galloc(d, 16 * (VIRTQ_MAX_CHAIN + 1));
+	struct vring_desc *t = gptr(d, table, 16 * (VIRTQ_MAX_CHAIN + 1));
+	uint32_t id, len;
+
+	assert_int_equal(fdrv_init(d, ALL_FEATURES, 2, 16) & 0xf, 0xf);
+	for (unsigned int i = 0; i <= VIRTQ_MAX_CHAIN; i++)
+		t[i] = (struct vring_desc){ buf + 8 * (i % 256), 8,
+					    (uint16_t)(VRING_DESC_F_NEXT |
+						       (i >= 128 ? VRING_DESC_F_WRITE : 0)),
+					    (uint16_t)(i + 1) };
+	t[VIRTQ_MAX_CHAIN - 1].flags &= ~VRING_DESC_F_NEXT;
+	fdrv_set_desc(d, 0, 0, table, 16 * VIRTQ_MAX_CHAIN, VRING_DESC_F_INDIRECT, 0);
+	fdrv_push_avail(d, 0, 0);
+	fdrv_kick(d, 0);
+	virtio_dev_poll(&fx->echo.vdev);
+	assert_int_equal(fdrv_get_used(d, 0, &id, &len), 1);
+	assert_int_equal(len, 128 * 8);
+	assert_false(fdrv_status(d) & VIRTIO_CONFIG_S_NEEDS_RESET);
+
+	/* One more entry is over the limit. */
+	t[VIRTQ_MAX_CHAIN - 1].flags |= VRING_DESC_F_NEXT;
+	t[VIRTQ_MAX_CHAIN].flags &= ~VRING_DESC_F_NEXT;
+	fdrv_set_desc(d, 0, 1, table, 16 * (VIRTQ_MAX_CHAIN + 1), VRING_DESC_F_INDIRECT, 0);
+	fdrv_push_avail(d, 0, 1);
+	fdrv_kick(d, 0);
+	virtio_dev_poll(&fx->echo.vdev);
+	assert_true(fdrv_status(d) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
 static void test_event_idx_suppresses_interrupts(void **state)
 {
 	struct fixture *fx = *state;
@@ -472,6 +506,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_feature_negotiation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_echo_roundtrip_and_interrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_indirect_table_of_max_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_idx_suppresses_interrupts, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_msix_mask_sets_pending, setup, teardown),
