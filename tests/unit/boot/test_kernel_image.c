@@ -85,6 +85,16 @@ static void test_bzimage_truncated(void **state)
 	assert_err_contains("no protected-mode kernel");
 }
 
+static void test_bzimage_cut_off_payload(void **state)
+{
+	(void)state;
+	synth_bzimage(buf, BZ_LEN, 0x020f, XLF_KERNEL_64);
+	put_le32(buf + HDR_SYSSIZE, (BZ_LEN - 5 * 512) / 16); /* exactly the payload */
+	assert_int_equal(parse(BZ_LEN), 0);
+	assert_int_equal(parse(BZ_LEN - 16), -1); /* a download cut short */
+	assert_err_contains("truncated bzImage (kernel is");
+}
+
 static void test_bzimage_huge_setup_sects(void **state)
 {
 	(void)state;
@@ -264,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_bzimage_old_protocol),
 		cmocka_unit_test(test_bzimage_without_64bit_entry),
 		cmocka_unit_test(test_bzimage_truncated),
+		cmocka_unit_test(test_bzimage_cut_off_payload),
 		cmocka_unit_test(test_bzimage_huge_setup_sects),
 		cmocka_unit_test(test_not_a_kernel),
 		cmocka_unit_test(test_elf_valid_without_pvh),
