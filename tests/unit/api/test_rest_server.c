@@ -29,6 +29,7 @@
 static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
 static enum vm_state fake_state = VM_STATE_RUNNING;
 static int fake_changes;
+static bool hard_stop_entered;
 
 static void fake_get_state(void *opaque, struct vm_state_info *info)
 {
@@ -46,6 +47,7 @@ static int fake_request(void *opaque, enum vm_request req, char *err, size_t err
 
 	(void)opaque;
 	if (req == VM_REQ_HARD_STOP) {
+		__atomic_store_n(&hard_stop_entered, true, __ATOMIC_SEQ_CST);
 		usleep(100 * 1000); /* the VM ends while the server is being stopped */
 		return 0;
 	}
@@ -522,7 +524,8 @@ static void test_stop_drains_replies(void **state)
 	(void)state;
 	assert_non_null(srv);
 	pthread_create(&thr, NULL, hard_stop_client, &c);
-	usleep(30 * 1000);
+	while (!__atomic_load_n(&hard_stop_entered, __ATOMIC_SEQ_CST))
+		usleep(1000);
 	rest_server_stop(srv);
 	assert_int_equal(dial(&c.t), -1); /* no new clients meanwhile */
 	pthread_join(thr, NULL);
