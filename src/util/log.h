@@ -25,7 +25,7 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_ratelimited(level, ...)                                                                \
 	do {                                                                                       \
 		static struct log_ratelimit _rl;                                                   \
-		if (log_ratelimit_allow(&_rl))                                                     \
+		if ((level) <= log_get_level() && log_ratelimit_allow(&_rl))                       \
 			log_msg(level, __VA_ARGS__);                                               \
 	} while (0)
 

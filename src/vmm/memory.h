@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Guest RAM. One memfd backs all of it (so it can later be shared with other
- * processes, e.g. a virtio-fs daemon); it is mapped once and split into the
+ * Guest RAM: one mapping (a memfd where shared memory can use huge pages, else
+ * anonymous memory with transparent huge pages; see memory.c), split into the
  * platform's regions (below the PCI hole, and above 4 GiB).
  *
  * This is the only way device code touches guest memory: every access is
@@ -23,7 +23,7 @@ struct guest_mem_region {
 };
 
 struct guest_mem {
-	int memfd;
+	int memfd; /* -1 when the RAM is anonymous memory */
 	uint8_t *base; /* mapping of the whole memfd */
 	uint64_t size; /* total RAM in bytes */
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
