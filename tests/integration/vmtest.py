@@ -11,14 +11,16 @@ its console. With ``--device virtio-serial,logFilePath=LOG`` they land in LOG:
     @@GUEST_SHUTDOWN@@ <dev> <name>       test_wait=1: the power button was pressed
     @@GUEST_POWEROFF@@ uptime=<s>
 
-A line can appear twice (COM1 mirrored into the log and /dev/hvc0 written
-directly); the parser keeps the first of each.
+With vfkit every line appears twice (COM1 is mirrored into the log, and the
+guest also writes to /dev/hvc0 directly), each copy whole; the parser keeps
+the first of each. guest_cmdline(out="console") avoids the second copy.
 
 Environment: VFKIT (binary, default <repo>/build/vfkit); VFKIT_GUEST_KERNEL,
 VFKIT_GUEST_KERNEL_ELF, VFKIT_GUEST_INITRD (from ``scripts/mkguest``; built
 on demand if unset); VFKIT_GUEST_INITRD_TOOLS (the same plus fio and socat
-with their libraries, 38 MB instead of 4: only for tests that need them); VFKIT_TEST_KERNEL=elf|bzimage (which one ``Guest.kernel``
-is, default elf: the PVH entry boots ~5 s faster under nested emulation);
+with their libraries, 38 MB instead of 4: only for tests that need them);
+VFKIT_TEST_KERNEL=elf|bzimage (which one ``Guest.kernel`` is, default elf:
+the PVH entry boots ~5 s faster under nested emulation);
 VFKIT_TEST_TIMEOUT_SCALE (multiplies every timeout, default 1).
 
 API (all the fixtures in conftest.py are built from these):
