@@ -15,6 +15,8 @@
 # cache=none needs O_DIRECT, which tmpfs lacks on the test host's 6.1 kernel:
 # the image then lives on ext4 on a RAM block device (brd) inside L1; the
 # output says which medium was used. BENCH_BLK_DIR=DIR puts it in DIR instead.
+# Diagnosis knobs: BENCH_BLK_ONLY=vfkit|qemu runs one VMM; BENCH_BLK_QEMU_CACHE=
+# writeback gives QEMU buffered I/O like vfkit's.
 # Prints a table (figure, vfkit, qemu, vfkit/qemu) and a summary line; a vfkit
 # failure is reported with its messages and leaves the QEMU column standing.
 # Uses build/vfkit (or $VFKIT). See bench/blk_inner.py.
@@ -39,6 +41,7 @@ trap 'rm -rf "$WORK"' EXIT
 ENVS=()
 [ -z "${BENCH_BLK_DIR:-}" ] || ENVS+=(-e "BENCH_BLK_DIR=$BENCH_BLK_DIR")
 [ -z "${BENCH_BLK_ONLY:-}" ] || ENVS+=(-e "BENCH_BLK_ONLY=$BENCH_BLK_ONLY")
+[ -z "${BENCH_BLK_QEMU_CACHE:-}" ] || ENVS+=(-e "BENCH_BLK_QEMU_CACHE=$BENCH_BLK_QEMU_CACHE")
 # The machine may be shared: the load says how much the figures can be trusted.
 echo "host load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 rc=0
