@@ -17,10 +17,10 @@
 
 struct block_backend {
 	int fd;
-	int efd;          /* readable when completions are waiting */
+	int efd; /* readable when completions are waiting */
 	bool readonly;
 	bool is_dev;
-	uint64_t size;    /* bytes */
+	uint64_t size; /* bytes */
 	struct io_uring ring;
 	bool ring_ok;
 };

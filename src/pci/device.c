@@ -54,7 +54,7 @@ int pci_func_add_bar(struct pci_func *f, unsigned int bar, enum pci_bar_kind kin
 	size = roundup_pow2(size);
 	if (kind == PCI_BAR_MEM32 && size > (1ULL << 31))
 		return -EINVAL;
-	f->bars[bar] = (struct pci_bar){ .kind = kind, .size = size, .fn = fn, .opaque = opaque };
+	f->bars[bar] = (struct pci_bar){.kind = kind, .size = size, .fn = fn, .opaque = opaque};
 	mask = ~(size - 1);
 	pci_cfg_set32(f, reg, kind == PCI_BAR_MEM64 ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0);
 	f->wmask[reg] = mask & 0xf0;

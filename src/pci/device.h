@@ -19,7 +19,7 @@
 struct vm;
 
 #define PCI_CFG_SPACE_SIZE 256
-#define PCI_NUM_BARS       6
+#define PCI_NUM_BARS	   6
 
 enum pci_bar_kind {
 	PCI_BAR_NONE = 0,
@@ -38,19 +38,19 @@ typedef void (*pci_cfg_read_fn)(struct pci_func *f, uint32_t offset, uint8_t *da
 
 struct pci_bar {
 	enum pci_bar_kind kind;
-	uint64_t size;      /* power of two, >= 4 KiB */
-	bus_io_fn fn;       /* offset is relative to the BAR */
+	uint64_t size; /* power of two, >= 4 KiB */
+	bus_io_fn fn;  /* offset is relative to the BAR */
 	void *opaque;
-	uint64_t addr;      /* where it is mapped now */
+	uint64_t addr; /* where it is mapped now */
 	bool mapped;
 };
 
 struct pci_func {
 	struct vm *vm;
-	uint8_t devfn;      /* slot << 3 | function */
+	uint8_t devfn; /* slot << 3 | function */
 	uint8_t cfg[PCI_CFG_SPACE_SIZE];
 	uint8_t wmask[PCI_CFG_SPACE_SIZE];
-	uint8_t cap_next;   /* where the next capability goes */
+	uint8_t cap_next;	/* where the next capability goes */
 	uint8_t *cap_last_next; /* "next" byte of the last capability */
 	struct pci_bar bars[PCI_NUM_BARS];
 
@@ -66,7 +66,8 @@ void pci_func_init(struct pci_func *f, uint16_t vendor, uint16_t device, uint32_
 /* Declares a memory BAR; size is rounded up to a power of two >= 4 KiB. */
 int pci_func_add_bar(struct pci_func *f, unsigned int bar, enum pci_bar_kind kind, uint64_t size,
 		     bus_io_fn fn, void *opaque);
-/* Appends a capability of len bytes (id in byte 0, next in byte 1); returns its offset or -ENOSPC. */
+/* Appends a capability of len bytes (id in byte 0, next in byte 1); returns its offset or -ENOSPC.
+ */
 int pci_func_add_cap(struct pci_func *f, uint8_t id, uint8_t len);
 
 /*

@@ -15,21 +15,21 @@
 struct pci_func;
 
 #define MSIX_MAX_VECTORS 128
-#define MSIX_NO_VECTOR   0xffff
+#define MSIX_NO_VECTOR	 0xffff
 
 struct msix_entry {
 	uint32_t addr_lo, addr_hi, data, ctrl;
 };
 
 struct msix_vector {
-	int gsi;        /* -1 until first delivery */
-	int efd;        /* irqfd bound to gsi, -1 if none */
-	bool dirty;     /* the entry changed since the route was programmed */
+	int gsi;    /* -1 until first delivery */
+	int efd;    /* irqfd bound to gsi, -1 if none */
+	bool dirty; /* the entry changed since the route was programmed */
 };
 
 struct msix {
 	struct pci_func *f;
-	int cap;                  /* config-space offset of the capability */
+	int cap; /* config-space offset of the capability */
 	unsigned int nvec;
 	pthread_mutex_t lock;
 	bool enabled, func_masked;

@@ -22,7 +22,7 @@ struct pci_bus {
 	pthread_mutex_t lock; /* serialises config accesses and (un)registration */
 	struct pci_func *slots[PCI_SLOTS];
 	struct pci_func host_bridge;
-	uint32_t cf8;         /* mechanism #1 address latch */
+	uint32_t cf8; /* mechanism #1 address latch */
 	uint64_t next32, next64, end64;
 };
 
@@ -109,8 +109,9 @@ static int place_bar(struct pci_bus *bus, struct pci_func *f, unsigned int i)
 	*next = addr + b->size;
 	if (b->kind == PCI_BAR_MEM64) {
 		/* Prefetchable, as a 64-bit BAR must be to sit in any bridge window. */
-		pci_cfg_set32(f, reg, (uint32_t)addr | PCI_BASE_ADDRESS_MEM_TYPE_64 |
-					      PCI_BASE_ADDRESS_MEM_PREFETCH);
+		pci_cfg_set32(f, reg,
+			      (uint32_t)addr | PCI_BASE_ADDRESS_MEM_TYPE_64 |
+				      PCI_BASE_ADDRESS_MEM_PREFETCH);
 		pci_cfg_set32(f, reg + 4, (uint32_t)(addr >> 32));
 	} else {
 		pci_cfg_set32(f, reg, (uint32_t)addr);

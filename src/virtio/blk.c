@@ -22,20 +22,20 @@
 #include "virtio/virtio.h"
 #include "vmm/vm.h"
 
-#define SECTOR             512ULL
-#define BLK_QUEUE_SIZE     256
-#define MAX_DISCARD_SECT   (1U << 22) /* 2 GiB per discard / write-zeroes segment */
-#define BLK_ID_BYTES       20
+#define SECTOR		 512ULL
+#define BLK_QUEUE_SIZE	 256
+#define MAX_DISCARD_SECT (1U << 22) /* 2 GiB per discard / write-zeroes segment */
+#define BLK_ID_BYTES	 20
 
 struct virtio_blk {
 	struct virtio_dev vdev;
 	struct block_backend be;
 	struct virtio_blk_config config;
 	char serial[BLK_ID_BYTES];
-	uint64_t capacity;     /* sectors */
-	uint64_t generation;   /* bumped by reset */
+	uint64_t capacity;   /* sectors */
+	uint64_t generation; /* bumped by reset */
 	unsigned int inflight;
-	bool *needs_notify;    /* per queue, set by completions */
+	bool *needs_notify; /* per queue, set by completions */
 };
 
 struct blk_req {
@@ -43,11 +43,11 @@ struct blk_req {
 	unsigned int qidx;
 	uint64_t generation;
 	uint32_t type;
-	uint8_t *status;       /* last byte of the chain, in guest RAM */
-	uint32_t written;      /* bytes reported in the used ring on success */
-	uint32_t expect;       /* result the I/O must return (bytes), 0 for flush/fallocate */
-	bool fallback_tried;   /* write-zeroes retried as a hole punch */
-	uint64_t off, len;     /* fallocate range, for the retry */
+	uint8_t *status;     /* last byte of the chain, in guest RAM */
+	uint32_t written;    /* bytes reported in the used ring on success */
+	uint32_t expect;     /* result the I/O must return (bytes), 0 for flush/fallocate */
+	bool fallback_tried; /* write-zeroes retried as a hole punch */
+	uint64_t off, len;   /* fallocate range, for the retry */
 	unsigned int niov;
 	struct iovec iov[VIRTQ_MAX_CHAIN];
 	struct virtq_chain chain;
@@ -235,7 +235,8 @@ static void blk_queue_notify(struct virtio_dev *dev, unsigned int qidx)
 			break;
 		}
 		/* Header and status byte are mandatory; without them nothing can be reported. */
-		if (req->chain.out_len < sizeof(struct virtio_blk_outhdr) || req->chain.in_len < 1) {
+		if (req->chain.out_len < sizeof(struct virtio_blk_outhdr) ||
+		    req->chain.in_len < 1) {
 			free(req);
 			virtio_dev_needs_reset(dev, "request without header or status byte");
 			break;

@@ -17,9 +17,9 @@
 #include "virtio/virtio.h"
 #include "vmm/vm.h"
 
-#define RX_QUEUE    0
-#define TX_QUEUE    1
-#define RX_PENDING  4096
+#define RX_QUEUE   0
+#define TX_QUEUE   1
+#define RX_PENDING 4096
 
 struct virtio_console {
 	struct virtio_dev vdev;
@@ -38,8 +38,8 @@ static void flush_input(struct virtio_console *con)
 	size_t off = 0;
 
 	while (off < con->npending && virtq_pop(vq, &con->chain) == 1) {
-		size_t n = virtq_chain_write(&con->chain, 0, con->pending + off,
-					     con->npending - off);
+		size_t n =
+			virtq_chain_write(&con->chain, 0, con->pending + off, con->npending - off);
 
 		virtq_push(vq, &con->chain, (uint32_t)n);
 		off += n;

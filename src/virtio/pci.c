@@ -26,17 +26,17 @@
 #include "vmm/vm.h"
 
 /* BAR 4 layout. */
-#define VBAR          4
-#define MSIX_BAR      1
-#define COMMON_OFF    0x0000
-#define COMMON_LEN    0x003c
-#define ISR_OFF       0x1000
-#define DEVCFG_OFF    0x2000
-#define DEVCFG_MAX    0x1000
-#define NOTIFY_OFF    0x3000
-#define NOTIFY_MULT   4
-#define MAX_QUEUES    (0x1000 / NOTIFY_MULT)
-#define VBAR_SIZE     0x4000
+#define VBAR	    4
+#define MSIX_BAR    1
+#define COMMON_OFF  0x0000
+#define COMMON_LEN  0x003c
+#define ISR_OFF	    0x1000
+#define DEVCFG_OFF  0x2000
+#define DEVCFG_MAX  0x1000
+#define NOTIFY_OFF  0x3000
+#define NOTIFY_MULT 4
+#define MAX_QUEUES  (0x1000 / NOTIFY_MULT)
+#define VBAR_SIZE   0x4000
 
 #define TRANSPORT_FEATURES                                                                         \
 	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |                    \
@@ -46,7 +46,7 @@ struct virtio_pci {
 	struct virtio_dev *dev;
 	struct pci_func func;
 	struct msix msix;
-	int cfg_cap;            /* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
+	int cfg_cap; /* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
 	uint8_t status;
 	uint8_t generation;
 	uint8_t isr;
@@ -163,7 +163,8 @@ static void write_status(struct virtio_pci *vp, uint8_t val)
 		uint64_t f = dev->driver_features;
 
 		if ((f & ~offered_features(dev)) || !(f & (1ULL << VIRTIO_F_VERSION_1)))
-			val &= ~VIRTIO_CONFIG_S_FEATURES_OK; /* the driver reads it back and gives up */
+			val &= ~VIRTIO_CONFIG_S_FEATURES_OK; /* the driver reads it back and gives
+								up */
 	}
 	if ((added & VIRTIO_CONFIG_S_DRIVER_OK) && !(val & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		val &= ~VIRTIO_CONFIG_S_DRIVER_OK;
@@ -276,7 +277,9 @@ static uint32_t common_read(struct virtio_pci *vp, uint64_t off)
 	case VIRTIO_PCI_COMMON_DFSELECT:
 		return vp->dfselect;
 	case VIRTIO_PCI_COMMON_DF:
-		return vp->dfselect == 0 ? (uint32_t)f : vp->dfselect == 1 ? (uint32_t)(f >> 32) : 0;
+		return vp->dfselect == 0   ? (uint32_t)f
+		       : vp->dfselect == 1 ? (uint32_t)(f >> 32)
+					   : 0;
 	case VIRTIO_PCI_COMMON_GFSELECT:
 		return vp->gfselect;
 	case VIRTIO_PCI_COMMON_GF:
@@ -408,8 +411,8 @@ static void on_bar_map(struct pci_func *f, unsigned int bar, uint64_t addr, bool
 		};
 
 		if (ioctl(dev->vm->vm_fd, KVM_IOEVENTFD, &io) < 0 && mapped)
-			log_ratelimited(LOG_LEVEL_WARN, "%s: ioeventfd for queue %u: %m", dev->ops->name,
-					i);
+			log_ratelimited(LOG_LEVEL_WARN, "%s: ioeventfd for queue %u: %m",
+					dev->ops->name, i);
 	}
 }
 
@@ -444,7 +447,7 @@ static void on_cfg_read(struct pci_func *f, uint32_t offset, uint8_t *out, uint3
 {
 	struct virtio_pci *vp = f->opaque;
 	uint32_t data = (uint32_t)vp->cfg_cap + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data);
-	uint8_t buf[4] = { 0 };
+	uint8_t buf[4] = {0};
 	uint64_t bar_off;
 	uint32_t n;
 
@@ -456,8 +459,7 @@ static void on_cfg_read(struct pci_func *f, uint32_t offset, uint8_t *out, uint3
 			out[i] = buf[offset + i - data];
 }
 
-static int add_vcap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_t len,
-		    uint8_t caplen)
+static int add_vcap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_t len, uint8_t caplen)
 {
 	struct pci_func *f = &vp->func;
 	int cap = pci_func_add_cap(f, PCI_CAP_ID_VNDR, caplen);
@@ -482,8 +484,8 @@ static int build_caps(struct virtio_pci *vp)
 	    add_vcap(vp, VIRTIO_PCI_CAP_ISR_CFG, ISR_OFF, 1, 16) < 0 ||
 	    add_vcap(vp, VIRTIO_PCI_CAP_DEVICE_CFG, DEVCFG_OFF, devcfg, 16) < 0)
 		return -ENOSPC;
-	cap = add_vcap(vp, VIRTIO_PCI_CAP_NOTIFY_CFG, NOTIFY_OFF,
-		       vp->dev->num_queues * NOTIFY_MULT, sizeof(struct virtio_pci_notify_cap));
+	cap = add_vcap(vp, VIRTIO_PCI_CAP_NOTIFY_CFG, NOTIFY_OFF, vp->dev->num_queues * NOTIFY_MULT,
+		       sizeof(struct virtio_pci_notify_cap));
 	if (cap < 0)
 		return cap;
 	pci_cfg_set32(f, cap + offsetof(struct virtio_pci_notify_cap, notify_off_multiplier),

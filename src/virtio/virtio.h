@@ -32,7 +32,7 @@ struct virtio_dev;
 struct virtq;
 
 /* Largest queue a device may ask for, and the longest chain accepted. */
-#define VIRTQ_MAX_SIZE  256
+#define VIRTQ_MAX_SIZE	256
 #define VIRTQ_MAX_CHAIN VIRTQ_MAX_SIZE
 
 /*
@@ -40,11 +40,11 @@ struct virtq;
  * then the device-written ("in") ones, each mapped into guest RAM.
  */
 struct virtq_chain {
-	uint16_t head;           /* descriptor index, handed back by virtq_push() */
-	unsigned int nout;       /* iov[0 .. nout) are readable */
-	unsigned int nin;        /* iov[nout .. nout+nin) are writable */
-	uint64_t out_len;        /* total bytes readable */
-	uint64_t in_len;         /* total bytes writable */
+	uint16_t head;	   /* descriptor index, handed back by virtq_push() */
+	unsigned int nout; /* iov[0 .. nout) are readable */
+	unsigned int nin;  /* iov[nout .. nout+nin) are writable */
+	uint64_t out_len;  /* total bytes readable */
+	uint64_t in_len;   /* total bytes writable */
 	struct iovec iov[VIRTQ_MAX_CHAIN];
 };
 
@@ -78,17 +78,17 @@ struct virtio_device_ops {
 struct virtio_dev {
 	/* Filled by the device before virtio_dev_register(). */
 	const struct virtio_device_ops *ops;
-	void *opaque;             /* the device model's own state */
-	uint64_t features;        /* device feature bits (VIRTIO_F_VERSION_1,
-				     INDIRECT_DESC, EVENT_IDX are added by the transport) */
+	void *opaque;	   /* the device model's own state */
+	uint64_t features; /* device feature bits (VIRTIO_F_VERSION_1,
+			      INDIRECT_DESC, EVENT_IDX are added by the transport) */
 	unsigned int num_queues;
-	uint16_t queue_size;      /* max size of every queue, power of 2, <= VIRTQ_MAX_SIZE */
+	uint16_t queue_size; /* max size of every queue, power of 2, <= VIRTQ_MAX_SIZE */
 
 	/* Owned by the transport. */
 	struct vm *vm;
 	pthread_mutex_t lock;
 	uint64_t driver_features; /* negotiated (valid once FEATURES_OK) */
-	struct virtq *vqs;        /* num_queues entries */
+	struct virtq *vqs;	  /* num_queues entries */
 	void *transport;
 };
 

@@ -17,9 +17,9 @@
 #include "virtio/virtqueue.h"
 #include "vmm/vm.h"
 
-#define load_acquire(p)   __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define load_acquire(p)	    __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define full_barrier()    __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define full_barrier()	    __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
 static bool ranges_ok(const struct guest_mem *mem, uint64_t gpa, uint64_t len, uint64_t align)
 {
@@ -97,7 +97,7 @@ static int add_buffer(struct walk *w, const struct vring_desc *d)
 	host = gmem_ptr(&w->vq->dev->vm->mem, d->addr, d->len);
 	if (!host)
 		return chain_error(w->vq, "descriptor outside guest RAM");
-	c->iov[c->nout + c->nin] = (struct iovec){ host, d->len };
+	c->iov[c->nout + c->nin] = (struct iovec){host, d->len};
 	if (writable) {
 		w->seen_write = true;
 		c->nin++;
@@ -185,7 +185,7 @@ static void set_avail_event(struct virtq *vq)
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 {
 	uint16_t avail_idx, head;
-	struct walk w = { vq, chain, 0, false };
+	struct walk w = {vq, chain, 0, false};
 
 	if (!virtq_ready(vq))
 		return 0;

@@ -29,12 +29,12 @@ struct virtq {
 	struct vring_avail *avail;
 	struct vring_used *used;
 
-	uint16_t last_avail;     /* next avail entry to pop */
-	uint16_t used_idx;       /* our copy of used->idx */
+	uint16_t last_avail;	 /* next avail entry to pop */
+	uint16_t used_idx;	 /* our copy of used->idx */
 	uint16_t signalled_used; /* used_idx at the last interrupt */
 	bool signalled_valid;
 
-	int kick_fd;             /* eventfd: ioeventfd or MMIO notify writes */
+	int kick_fd; /* eventfd: ioeventfd or MMIO notify writes */
 };
 
 /* Maps the rings after the driver enabled the queue; -EINVAL if they are not in RAM. */

@@ -101,17 +101,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			memcpy(gptr(&drv, buf, len), data, fill);
 		}
-		b[n++] = (struct fbuf){ hdr, (layout & 1) ? 8 : 16, false };
+		b[n++] = (struct fbuf){hdr, (layout & 1) ? 8 : 16, false};
 		if (layout & 1)
-			b[n++] = (struct fbuf){ hdr + 8, 8, false };
+			b[n++] = (struct fbuf){hdr + 8, 8, false};
 		if (len && (layout & 6) && len > 1) {
-			b[n++] = (struct fbuf){ buf, len / 2, layout & 2 };
-			b[n++] = (struct fbuf){ buf + len / 2, len - len / 2, layout & 2 };
+			b[n++] = (struct fbuf){buf, len / 2, layout & 2};
+			b[n++] = (struct fbuf){buf + len / 2, len - len / 2, layout & 2};
 		} else if (len) {
-			b[n++] = (struct fbuf){ buf, len, layout & 2 };
+			b[n++] = (struct fbuf){buf, len, layout & 2};
 		}
 		if (!(layout & 8) && n < 4)
-			b[n++] = (struct fbuf){ status, 1, true };
+			b[n++] = (struct fbuf){status, 1, true};
 		fdrv_add_chain(&drv, 0, b, n);
 		queued++;
 	}

@@ -15,7 +15,7 @@
 #include "virtio/testing.h"
 #include "virtio/virtio.h"
 
-#define QSIZE     16
+#define QSIZE	  16
 #define DATA_GPA  0x200000ULL
 #define DATA_SIZE 0x10000ULL
 

@@ -31,20 +31,20 @@ static inline uint8_t blk_wait(struct fdrv *d, struct virtio_dev *dev, unsigned 
 
 /* header + optional data (readable for OUT-like, writable for IN-like) + status. */
 static inline uint8_t blk_request(struct fdrv *d, struct virtio_dev *dev, unsigned int q,
-				  uint32_t type, uint64_t sector, uint64_t data_gpa, uint32_t data_len,
-				  bool data_writable, uint32_t *used_len)
+				  uint32_t type, uint64_t sector, uint64_t data_gpa,
+				  uint32_t data_len, bool data_writable, uint32_t *used_len)
 {
 	uint64_t hdr = galloc(d, 16), status = galloc(d, 1);
-	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
+	struct virtio_blk_outhdr h = {.type = type, .sector = sector};
 	struct fbuf b[3];
 	unsigned int n = 0;
 
 	memcpy(gptr(d, hdr, 16), &h, 16);
 	*(uint8_t *)gptr(d, status, 1) = 0xee;
-	b[n++] = (struct fbuf){ hdr, 16, false };
+	b[n++] = (struct fbuf){hdr, 16, false};
 	if (data_len)
-		b[n++] = (struct fbuf){ data_gpa, data_len, data_writable };
-	b[n++] = (struct fbuf){ status, 1, true };
+		b[n++] = (struct fbuf){data_gpa, data_len, data_writable};
+	b[n++] = (struct fbuf){status, 1, true};
 	fdrv_add_chain(d, q, b, n);
 	return blk_wait(d, dev, q, status, used_len);
 }

@@ -45,7 +45,7 @@ int irq_msi_alloc(struct vm *vm, uint64_t addr, uint32_t data)
 		return -ENOSPC;
 	for (int i = 0; i < 64; i++) {
 		if (!routes[i].used) {
-			routes[i] = (struct fake_route){ true, data, -1 };
+			routes[i] = (struct fake_route){true, data, -1};
 			return i;
 		}
 	}

@@ -40,9 +40,9 @@ struct fdrv {
 	uint32_t common, notify, isr, devcfg;
 	uint32_t notify_mult;
 	unsigned int num_queues;
-	uint64_t features;  /* negotiated */
+	uint64_t features; /* negotiated */
 	struct fq q[8];
-	uint64_t next_gpa;  /* bump allocator in guest RAM */
+	uint64_t next_gpa; /* bump allocator in guest RAM */
 };
 
 uint32_t pci_cfg_rd(struct vm *vm, unsigned int slot, uint32_t reg, uint32_t len);
@@ -53,7 +53,8 @@ void mmio_wr(struct vm *vm, uint64_t addr, uint64_t val, uint32_t len);
 /* Finds the capabilities, enables decode and MSI-X (vector i -> data i). 0 or -1. */
 int fdrv_probe(struct fdrv *d, struct vm *vm, unsigned int slot);
 uint64_t fdrv_device_features(struct fdrv *d);
-/* Full init: negotiates want & offered, sets up nq queues of qsize; returns the status read back. */
+/* Full init: negotiates want & offered, sets up nq queues of qsize; returns the status read back.
+ */
 uint8_t fdrv_init(struct fdrv *d, uint64_t want, unsigned int nq, uint16_t qsize);
 uint8_t fdrv_status(struct fdrv *d);
 void fdrv_reset(struct fdrv *d);

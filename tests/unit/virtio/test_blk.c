@@ -16,7 +16,7 @@
 #include "config/config.h"
 
 #define IMG_SIZE ((8u << 20) + 100) /* not a multiple of 512: capacity rounds down */
-#define ALL (~0ULL)
+#define ALL	 (~0ULL)
 
 struct fixture {
 	struct vm vm;
@@ -86,7 +86,8 @@ static void test_config_and_features(void **state)
 
 	assert_int_equal(fdrv_devcfg32(&fx->drv, 0), (8u << 20) / 512); /* capacity lo */
 	assert_int_equal(fdrv_devcfg32(&fx->drv, 4), 0);
-	assert_int_equal(mmio_rd(&fx->vm, fx->drv.bar4 + fx->drv.devcfg + 34, 2), 2); /* num_queues */
+	assert_int_equal(mmio_rd(&fx->vm, fx->drv.bar4 + fx->drv.devcfg + 34, 2),
+			 2); /* num_queues */
 	assert_true(f & (1ULL << VIRTIO_BLK_F_MQ));
 	assert_true(f & (1ULL << VIRTIO_BLK_F_FLUSH));
 	assert_true(f & (1ULL << VIRTIO_BLK_F_DISCARD));
@@ -132,9 +133,9 @@ static void test_get_id(void **state)
 	uint64_t buf = galloc(&fx->drv, 20);
 
 	memset(gptr(&fx->drv, buf, 20), 0xaa, 20);
-	assert_int_equal(blk_request(&fx->drv, fx->vdev, 0, VIRTIO_BLK_T_GET_ID, 0, buf, 20, true,
-				     NULL),
-			 VIRTIO_BLK_S_OK);
+	assert_int_equal(
+		blk_request(&fx->drv, fx->vdev, 0, VIRTIO_BLK_T_GET_ID, 0, buf, 20, true, NULL),
+		VIRTIO_BLK_S_OK);
 	assert_memory_equal(gptr(&fx->drv, buf, 14), "disk-serial-1\0", 14);
 }
 
@@ -148,19 +149,20 @@ static void test_bad_requests_get_errors(void **state)
 	/* Past the end, straddling the end, unaligned length, unknown type. */
 	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_IN, cap, buf, 512, true, NULL),
 			 VIRTIO_BLK_S_IOERR);
-	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_OUT, cap - 1, buf, 1024, false,
-				     NULL),
-			 VIRTIO_BLK_S_IOERR);
-	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_OUT, ~0ULL, buf, 512, false, NULL),
-			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(
+		blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_OUT, cap - 1, buf, 1024, false, NULL),
+		VIRTIO_BLK_S_IOERR);
+	assert_int_equal(
+		blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_OUT, ~0ULL, buf, 512, false, NULL),
+		VIRTIO_BLK_S_IOERR);
 	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_IN, 0, buf, 100, true, NULL),
 			 VIRTIO_BLK_S_IOERR);
 	assert_int_equal(blk_request(d, fx->vdev, 0, 77, 0, buf, 512, true, NULL),
 			 VIRTIO_BLK_S_UNSUPP);
 	/* The device still works. */
-	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_IN, cap - 1, buf, 512, true,
-				     NULL),
-			 VIRTIO_BLK_S_OK);
+	assert_int_equal(
+		blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_IN, cap - 1, buf, 512, true, NULL),
+		VIRTIO_BLK_S_OK);
 }
 
 static long allocated_blocks(const char *path)
@@ -186,26 +188,26 @@ static void test_discard_and_write_zeroes(void **state)
 	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false, NULL),
 			 VIRTIO_BLK_S_OK);
 	before = allocated_blocks(fx->path);
-	*s = (struct virtio_blk_discard_write_zeroes){ .sector = 0, .num_sectors = 1024 };
+	*s = (struct virtio_blk_discard_write_zeroes){.sector = 0, .num_sectors = 1024};
 	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_DISCARD, 0, seg, 16, false, NULL),
 			 VIRTIO_BLK_S_OK);
 	after = allocated_blocks(fx->path);
 	assert_true(after < before);
 
 	/* Write zeroes (no unmap) over the second half: reads back as zeroes. */
-	*s = (struct virtio_blk_discard_write_zeroes){ .sector = 1024, .num_sectors = 1024 };
-	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, seg, 16, false,
-				     NULL),
-			 VIRTIO_BLK_S_OK);
+	*s = (struct virtio_blk_discard_write_zeroes){.sector = 1024, .num_sectors = 1024};
+	assert_int_equal(
+		blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, seg, 16, false, NULL),
+		VIRTIO_BLK_S_OK);
 	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_IN, 1500, r, 4096, true, NULL),
 			 VIRTIO_BLK_S_OK);
 	for (int i = 0; i < 4096; i++)
 		assert_int_equal(((uint8_t *)gptr(d, r, 4096))[i], 0);
 	/* Out of range and bad flags. */
-	*s = (struct virtio_blk_discard_write_zeroes){ .sector = 16383, .num_sectors = 2 };
+	*s = (struct virtio_blk_discard_write_zeroes){.sector = 16383, .num_sectors = 2};
 	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_DISCARD, 0, seg, 16, false, NULL),
 			 VIRTIO_BLK_S_IOERR);
-	*s = (struct virtio_blk_discard_write_zeroes){ .sector = 0, .num_sectors = 2, .flags = 1 };
+	*s = (struct virtio_blk_discard_write_zeroes){.sector = 0, .num_sectors = 2, .flags = 1};
 	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_DISCARD, 0, seg, 16, false, NULL),
 			 VIRTIO_BLK_S_UNSUPP);
 }
@@ -215,7 +217,7 @@ static void test_missing_status_needs_reset(void **state)
 	struct fixture *fx = *state;
 	struct fdrv *d = &fx->drv;
 	uint64_t hdr = galloc(d, 16);
-	struct fbuf b[1] = { { hdr, 16, false } };
+	struct fbuf b[1] = {{hdr, 16, false}};
 
 	fdrv_add_chain(d, 0, b, 1);
 	fdrv_kick(d, 0);
@@ -262,7 +264,7 @@ static void test_create_errors(void **state)
 	struct fixture *fx = *state;
 	struct vm vm;
 	struct vm_config cfg;
-	struct device_config dev = { .kind = DEV_VIRTIO_BLK };
+	struct device_config dev = {.kind = DEV_VIRTIO_BLK};
 
 	(void)fx;
 	fake_vm_init(&vm, &cfg);

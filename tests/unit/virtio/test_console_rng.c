@@ -117,8 +117,8 @@ static void test_console_output(void **state)
 	b = galloc(d, 7);
 	memcpy(gptr(d, a, 6), "hello ", 6);
 	memcpy(gptr(d, b, 7), "world\n", 7);
-	bufs[0] = (struct fbuf){ a, 6, false };
-	bufs[1] = (struct fbuf){ b, 6, false };
+	bufs[0] = (struct fbuf){a, 6, false};
+	bufs[1] = (struct fbuf){b, 6, false};
 	fdrv_add_chain(d, 1, bufs, 2);
 	fdrv_kick(d, 1);
 	virtio_dev_poll(dev);
@@ -147,7 +147,7 @@ static void test_console_input_flow_control(void **state)
 	assert_false(chr->accepting);
 	assert_int_equal(fdrv_init(d, ~0ULL, 2, 16) & 0xf, 0xf);
 	rx = galloc(d, 3);
-	buf = (struct fbuf){ rx, 3, true };
+	buf = (struct fbuf){rx, 3, true};
 	fdrv_add_chain(d, 0, &buf, 1);
 	fdrv_kick(d, 0);
 	virtio_dev_poll(dev);
@@ -200,7 +200,7 @@ static void test_rng_fills_buffers(void **state)
 {
 	struct fixture *fx = *state;
 	struct fdrv *d = &fx->drv;
-	struct device_config dev = { .kind = DEV_VIRTIO_RNG };
+	struct device_config dev = {.kind = DEV_VIRTIO_RNG};
 	struct virtio_dev *vdev;
 	uint64_t a, b;
 	struct fbuf bufs[2];
@@ -217,8 +217,8 @@ static void test_rng_fills_buffers(void **state)
 	b = galloc(d, 200);
 	memset(gptr(d, a, 64), 0, 64);
 	memset(gptr(d, b, 200), 0, 200);
-	bufs[0] = (struct fbuf){ a, 64, true };
-	bufs[1] = (struct fbuf){ b, 200, true };
+	bufs[0] = (struct fbuf){a, 64, true};
+	bufs[1] = (struct fbuf){b, 200, true};
 	fdrv_add_chain(d, 0, bufs, 2);
 	fdrv_kick(d, 0);
 	virtio_dev_poll(vdev);

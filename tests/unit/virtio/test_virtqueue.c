@@ -48,7 +48,7 @@ static void echo_notify(struct virtio_dev *dev, unsigned int qidx)
 
 static void echo_cfg_read(struct virtio_dev *dev, uint32_t off, void *data, uint32_t len)
 {
-	static const uint8_t cfg[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const uint8_t cfg[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 
 	(void)dev;
 	memcpy(data, cfg + off, len);
@@ -194,7 +194,7 @@ static void test_echo_roundtrip_and_interrupt(void **state)
 	struct fixture *fx = *state;
 	struct fdrv *d = &fx->drv;
 	uint64_t out = put_bytes(d, "hello virtio", 12), in = galloc(d, 64);
-	struct fbuf b[2] = { { out, 12, false }, { in, 64, true } };
+	struct fbuf b[2] = {{out, 12, false}, {in, 64, true}};
 	uint32_t id, len;
 	uint16_t head;
 
@@ -221,8 +221,8 @@ static void test_indirect_chain(void **state)
 	uint32_t id, len;
 
 	assert_int_equal(fdrv_init(d, ALL_FEATURES, 2, 16) & 0xf, 0xf);
-	t[0] = (struct vring_desc){ out, 8, VRING_DESC_F_NEXT, 1 };
-	t[1] = (struct vring_desc){ in, 16, VRING_DESC_F_WRITE, 0 };
+	t[0] = (struct vring_desc){out, 8, VRING_DESC_F_NEXT, 1};
+	t[1] = (struct vring_desc){in, 16, VRING_DESC_F_WRITE, 0};
 	fdrv_set_desc(d, 0, 3, table, 32, VRING_DESC_F_INDIRECT, 0);
 	fdrv_push_avail(d, 0, 3);
 	fdrv_kick(d, 0);
@@ -244,10 +244,10 @@ static void test_indirect_table_of_max_size(void **state)
 
 	assert_int_equal(fdrv_init(d, ALL_FEATURES, 2, 16) & 0xf, 0xf);
 	for (unsigned int i = 0; i <= VIRTQ_MAX_CHAIN; i++)
-		t[i] = (struct vring_desc){ buf + 8 * (i % 256), 8,
-					    (uint16_t)(VRING_DESC_F_NEXT |
-						       (i >= 128 ? VRING_DESC_F_WRITE : 0)),
-					    (uint16_t)(i + 1) };
+		t[i] = (struct vring_desc){
+			buf + 8 * (i % 256), 8,
+			(uint16_t)(VRING_DESC_F_NEXT | (i >= 128 ? VRING_DESC_F_WRITE : 0)),
+			(uint16_t)(i + 1)};
 	t[VIRTQ_MAX_CHAIN - 1].flags &= ~VRING_DESC_F_NEXT;
 	fdrv_set_desc(d, 0, 0, table, 16 * VIRTQ_MAX_CHAIN, VRING_DESC_F_INDIRECT, 0);
 	fdrv_push_avail(d, 0, 0);
@@ -272,7 +272,7 @@ static void test_event_idx_suppresses_interrupts(void **state)
 	struct fixture *fx = *state;
 	struct fdrv *d = &fx->drv;
 	uint64_t in = galloc(d, 16), out = put_bytes(d, "x", 1);
-	struct fbuf b[2] = { { out, 1, false }, { in, 16, true } };
+	struct fbuf b[2] = {{out, 1, false}, {in, 16, true}};
 	struct vring_avail *av;
 	uint16_t *used_event, *avail_event;
 	uint32_t id, len;
@@ -310,7 +310,7 @@ static void test_msix_mask_sets_pending(void **state)
 	struct vm *vm = &fx->vm;
 	uint64_t msix = pci_cfg_rd(vm, 1, PCI_BASE_ADDRESS_1, 4) & ~0xfULL;
 	uint64_t in = galloc(d, 16), out = put_bytes(d, "x", 1);
-	struct fbuf b[2] = { { out, 1, false }, { in, 16, true } };
+	struct fbuf b[2] = {{out, 1, false}, {in, 16, true}};
 
 	assert_int_equal(fdrv_init(d, ALL_FEATURES, 2, 16) & 0xf, 0xf);
 	mmio_wr(vm, msix + 16 * 1 + 12, 1, 4); /* mask vector 1 */
@@ -319,7 +319,7 @@ static void test_msix_mask_sets_pending(void **state)
 	virtio_dev_poll(&fx->echo.vdev);
 	assert_int_equal(fake_msi_count[1], 0);
 	assert_int_equal(mmio_rd(vm, msix + 0x800, 4) & 2, 2); /* PBA bit 1 */
-	mmio_wr(vm, msix + 16 * 1 + 12, 0, 4); /* unmask: fires */
+	mmio_wr(vm, msix + 16 * 1 + 12, 0, 4);		       /* unmask: fires */
 	assert_int_equal(fake_msi_count[1], 1);
 	assert_int_equal(mmio_rd(vm, msix + 0x800, 4) & 2, 0);
 }
@@ -329,7 +329,7 @@ static void test_irqfd_delivery(void **state)
 	struct fixture *fx = *state;
 	struct fdrv *d = &fx->drv;
 	uint64_t in = galloc(d, 16), out = put_bytes(d, "x", 1);
-	struct fbuf b[2] = { { out, 1, false }, { in, 16, true } };
+	struct fbuf b[2] = {{out, 1, false}, {in, 16, true}};
 
 	fake_irq_use_irqfd = true;
 	assert_int_equal(fdrv_init(d, ALL_FEATURES, 2, 16) & 0xf, 0xf);
@@ -402,15 +402,15 @@ static void make_bad(struct fixture *fx, enum bad_kind k)
 		av->idx = 100;
 		return;
 	case BAD_NESTED_INDIRECT:
-		t[0] = (struct vring_desc){ table, 32, VRING_DESC_F_INDIRECT, 0 };
+		t[0] = (struct vring_desc){table, 32, VRING_DESC_F_INDIRECT, 0};
 		fdrv_set_desc(d, 0, 0, table, 16, VRING_DESC_F_INDIRECT, 0);
 		break;
 	case BAD_INDIRECT_LEN:
 		fdrv_set_desc(d, 0, 0, table, 24, VRING_DESC_F_INDIRECT, 0);
 		break;
 	case BAD_INDIRECT_LOOP:
-		t[0] = (struct vring_desc){ buf, 16, VRING_DESC_F_NEXT, 1 };
-		t[1] = (struct vring_desc){ buf, 16, VRING_DESC_F_NEXT, 0 };
+		t[0] = (struct vring_desc){buf, 16, VRING_DESC_F_NEXT, 1};
+		t[1] = (struct vring_desc){buf, 16, VRING_DESC_F_NEXT, 0};
 		fdrv_set_desc(d, 0, 0, table, 32, VRING_DESC_F_INDIRECT, 0);
 		break;
 	case BAD_RING_ADDR:
@@ -424,7 +424,7 @@ static void check_bad(void **state, enum bad_kind k)
 	struct fixture *fx = *state;
 	struct fdrv *d = &fx->drv;
 	uint64_t out = put_bytes(d, "ok", 2), in = galloc(d, 16);
-	struct fbuf b[2] = { { out, 2, false }, { in, 16, true } };
+	struct fbuf b[2] = {{out, 2, false}, {in, 16, true}};
 	uint32_t id, len;
 
 	assert_int_equal(fdrv_init(d, ALL_FEATURES, 2, 16) & 0xf, 0xf);
