@@ -470,6 +470,7 @@ static void nat_rx_resume(struct net_backend *be)
 static void nat_close(struct net_backend *be)
 {
 	struct nat *n = (struct nat *)be;
+	int fds[] = { n->epfd, n->cycle_tfd, n->timer_tfd };
 
 	if (n->slirp)
 		slirp_cleanup(n->slirp);
@@ -485,8 +486,6 @@ static void nat_close(struct net_backend *be)
 		n->rxq_head = f->next;
 		free(f);
 	}
-	int fds[] = { n->epfd, n->cycle_tfd, n->timer_tfd };
-
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (fds[i] >= 0) {
 			loop_remove(be->loop, fds[i]);

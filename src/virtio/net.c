@@ -316,6 +316,15 @@ static void vnet_reset(struct virtio_dev *dev)
 	n->tx_blocked = false;
 }
 
+/* Only reached after the exit handlers ran (tests tear devices down). */
+static void vnet_destroy(struct virtio_dev *dev)
+{
+	struct vnet *n = dev->opaque;
+
+	net_backend_close(n->be);
+	free(n);
+}
+
 static const struct virtio_device_ops vnet_ops = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
@@ -324,6 +333,7 @@ static const struct virtio_device_ops vnet_ops = {
 	.queue_notify = vnet_queue_notify,
 	.activate = vnet_activate,
 	.reset = vnet_reset,
+	.destroy = vnet_destroy,
 };
 
 static const struct net_backend_cb vnet_backend_cb = {
