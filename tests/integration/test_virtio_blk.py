@@ -178,12 +178,24 @@ def test_one_request_queue_per_vcpu(boot_script, tmp_path):
     assert field(r.console, "MQ") == "2", r.describe()
 
 
-def test_host_block_device(boot_script, tmp_path):
+def attach_loop(backing, guest):
+    """losetup, loading the loop module from the guest kernel's package first if
+    needed (the L1 test host runs the same kernel and does not load it)."""
+    cmd = ["losetup", "-f", "--show", backing]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        ktree = os.path.join(os.path.dirname(guest.bzimage), "tree")
+        subprocess.run(["modprobe", "-C", "/dev/null", "-d", ktree, "-S", os.uname().release,
+                        "loop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return p
+
+
+def test_host_block_device(boot_script, guest, tmp_path):
     """type=dev attaches a host block device (a loop device over a file here):
     capacity from BLKGETSIZE64, writes reach the backing file."""
     backing = sparse_image(tmp_path / "loop.img", 8 << 20)
-    p = subprocess.run(["losetup", "-f", "--show", backing], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
+    p = attach_loop(backing, guest)
     if p.returncode != 0:
         pytest.skip("no loop device here: %s" % p.stderr.strip())
     dev = p.stdout.strip()
