@@ -29,6 +29,7 @@ struct net_backend;
 #define NET_ETH_HLEN      14
 #define NET_MTU_DEFAULT   1500
 #define NET_MAX_FRAME_STD (NET_ETH_HLEN + 4 + NET_MTU_DEFAULT) /* with a VLAN tag */
+#define NET_MAX_FRAME_TSO (NET_ETH_HLEN + 4 + 65535)          /* a whole TSO frame */
 
 struct net_backend_cb {
 	/*

@@ -552,7 +552,12 @@ int net_slirp_open(const struct net_backend *tmpl, struct net_config *cfg,
 	n->be.info = (struct net_backend_info){
 		.kind = "nat",
 		.mtu = SLIRP_MTU,
-		.max_frame = NET_MAX_FRAME_STD,
+		/*
+		 * slirp's TCP takes segments larger than its MSS and writes
+		 * them to the host socket in one go, so the guest's TSO
+		 * frames are passed whole instead of cut into 1500-byte ones.
+		 */
+		.max_frame = NET_MAX_FRAME_TSO,
 		.trusted_csum = true,
 	};
 	n->rxq_tail = &n->rxq_head;

@@ -116,7 +116,11 @@ static int parse_tso(struct net_tx *tx, uint8_t gso_type, size_t max_frame)
 	tx->l4_off = l4;
 	tx->hdr_len = l4 + doff;
 	tx->seq = get32(f + l4 + 4);
-	if (tx->mss < MIN_MSS || tx->mss > max_frame - tx->hdr_len || max_frame <= tx->hdr_len)
+	if (tx->mss < MIN_MSS || max_frame <= tx->hdr_len)
+		return -EINVAL;
+	if (len <= max_frame)
+		tx->mss = len - tx->hdr_len; /* the backend takes it whole: one segment */
+	else if (tx->mss > max_frame - tx->hdr_len)
 		return -EINVAL;
 	return 0;
 }

@@ -35,7 +35,9 @@ struct net_tx {
 /*
  * Validates hdr against frame[0..len) and prepares tx. A non-GSO frame with
  * NEEDS_CSUM gets its checksum completed in place. max_frame is the longest
- * frame the backend accepts. 0, or -EINVAL for a frame to drop.
+ * frame the backend accepts: a TSO frame that fits goes out as one segment
+ * (with its real IP length and checksums), else in gso_size pieces.
+ * 0, or -EINVAL for a frame to drop.
  */
 int net_tx_prepare(struct net_tx *tx, const struct virtio_net_hdr_v1 *hdr, uint8_t *frame,
 		   size_t len, size_t max_frame);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -183,9 +184,135 @@ static void test_arp_flow_control(void **state)
 static void test_oversized(void **state)
 {
 	struct nat_test *t = *state;
-	static uint8_t big[9000];
+	static uint8_t big[NET_MAX_FRAME_TSO + 1];
 
+	assert_int_equal(net_backend_info(t->be)->max_frame, NET_MAX_FRAME_TSO);
 	assert_int_equal(net_backend_send(t->be, big, sizeof(big)), -EMSGSIZE);
+}
+
+/* --- a TCP segment far larger than the MSS, as whole TSO frames are passed --- */
+
+#define BIG_PAYLOAD 60000
+
+struct tcp_test {
+	struct nat_test *t;
+	int lsock, conn;
+	uint16_t port;
+	uint32_t server_isn;
+	size_t got;
+	uint8_t rx[BIG_PAYLOAD];
+	uint8_t payload[BIG_PAYLOAD];
+};
+
+static size_t build_tcp(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+			const uint8_t *data, size_t dlen)
+{
+	static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+	uint8_t *ip = f + 14, *tcp = ip + 20, ph[12];
+	uint32_t src, dst;
+
+	inet_pton(AF_INET, "192.168.64.2", &src);
+	inet_pton(AF_INET, "192.168.64.1", &dst);
+	memcpy(f, gw_mac, 6); /* slirp does not check the destination MAC */
+	memcpy(f + 6, guest_mac, 6);
+	put16be(f + 12, 0x0800);
+	memset(ip, 0, 40);
+	ip[0] = 0x45;
+	put16be(ip + 2, (uint16_t)(40 + dlen));
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, &src, 4);
+	memcpy(ip + 16, &dst, 4);
+	put16be(ip + 10, net_csum_fold(net_csum_add(0, ip, 20)));
+	put16be(tcp, 40000);
+	put16be(tcp + 2, dport);
+	put16be(tcp + 4, (uint16_t)(seq >> 16));
+	put16be(tcp + 6, (uint16_t)seq);
+	put16be(tcp + 8, (uint16_t)(ack >> 16));
+	put16be(tcp + 10, (uint16_t)ack);
+	tcp[12] = 5 << 4;
+	tcp[13] = flags;
+	put16be(tcp + 14, 65535);
+	memcpy(tcp + 20, data, dlen);
+	memcpy(ph, ip + 12, 8);
+	ph[8] = 0;
+	ph[9] = 6;
+	put16be(ph + 10, (uint16_t)(20 + dlen));
+	put16be(tcp + 16, net_csum_fold(net_csum_add(net_csum_add(0, ph, 12), tcp, 20 + dlen)));
+	return 14 + 40 + dlen;
+}
+
+/* The first TCP frame from slirp with SYN+ACK, or false. */
+static bool find_synack(struct nat_test *t, uint32_t *isn)
+{
+	for (unsigned int i = 0; i < t->n && i < 16; i++) {
+		const uint8_t *f = t->frames[i];
+
+		if (get16be(f + 12) == 0x0800 && f[14 + 9] == 6 && (f[14 + 20 + 13] & 0x12) == 0x12) {
+			*isn = (uint32_t)get16be(f + 38) << 16 | get16be(f + 40);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int tcp_step(void *opaque, int phase)
+{
+	struct tcp_test *c = opaque;
+	static uint8_t frame[NET_MAX_FRAME_TSO];
+	size_t len;
+	ssize_t n;
+
+	switch (phase) {
+	case 0:
+		send_arp(c->t->be); /* slirp learns the guest's MAC */
+		len = build_tcp(frame, c->port, 1000, 0, 0x02, NULL, 0);
+		assert_int_equal(net_backend_send(c->t->be, frame, len), 0);
+		net_backend_flush(c->t->be);
+		return 1;
+	case 1:
+		if (!find_synack(c->t, &c->server_isn))
+			return 1;
+		len = build_tcp(frame, c->port, 1001, c->server_isn + 1, 0x10, NULL, 0);
+		assert_int_equal(net_backend_send(c->t->be, frame, len), 0);
+		len = build_tcp(frame, c->port, 1001, c->server_isn + 1, 0x18, c->payload,
+				BIG_PAYLOAD);
+		assert_int_equal(net_backend_send(c->t->be, frame, len), 0);
+		net_backend_flush(c->t->be);
+		return 2;
+	case 2:
+		if (c->conn < 0)
+			c->conn = accept(c->lsock, NULL, NULL);
+		if (c->conn < 0)
+			return 2;
+		/* fall through */
+	default:
+		n = recv(c->conn, c->rx + c->got, BIG_PAYLOAD - c->got, MSG_DONTWAIT);
+		if (n > 0)
+			c->got += (size_t)n;
+		return c->got == BIG_PAYLOAD ? -1 : 3;
+	}
+}
+
+/* A 60000-byte segment (MSS 1460) reaches the host socket intact. */
+static void test_tcp_big_segment(void **state)
+{
+	struct tcp_test c = { .t = *state, .conn = -1 };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+
+	for (size_t i = 0; i < BIG_PAYLOAD; i++)
+		c.payload[i] = (uint8_t)(i * 13 + i / 256);
+	c.lsock = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(bind(c.lsock, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(c.lsock, 1), 0);
+	assert_int_equal(getsockname(c.lsock, (struct sockaddr *)&a, &al), 0);
+	c.port = ntohs(a.sin_port);
+	assert_int_equal(run_loop_steps(c.t->loop, tcp_step, &c, 5000), -1);
+	assert_memory_equal(c.rx, c.payload, BIG_PAYLOAD);
+	close(c.conn);
+	close(c.lsock);
 }
 
 int main(void)
@@ -194,6 +321,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dhcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arp_flow_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_big_segment, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
