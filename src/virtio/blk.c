@@ -99,6 +99,10 @@ static int submit_rw(struct virtio_blk *blk, struct blk_req *req, uint64_t secto
 	bool is_read = req->type == VIRTIO_BLK_T_IN;
 	uint64_t len = is_read ? c->in_len - 1 : c->out_len - sizeof(struct virtio_blk_outhdr);
 
+	/* Data in the wrong direction (readable for a read, writable for a write) is an error. */
+	if ((is_read && c->out_len != sizeof(struct virtio_blk_outhdr)) ||
+	    (!is_read && c->in_len != 1))
+		return -EIO;
 	if (len % SECTOR || !range_ok(blk, sector, len / SECTOR) || len > UINT32_MAX - 1)
 		return -EIO;
 	if (!is_read && blk->be.readonly)

@@ -159,6 +159,11 @@ static void test_bad_requests_get_errors(void **state)
 			 VIRTIO_BLK_S_IOERR);
 	assert_int_equal(blk_request(d, fx->vdev, 0, 77, 0, buf, 512, true, NULL),
 			 VIRTIO_BLK_S_UNSUPP);
+	/* Data buffers in the wrong direction. */
+	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_IN, 0, buf, 512, false, NULL),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_OUT, 0, buf, 512, true, NULL),
+			 VIRTIO_BLK_S_IOERR);
 	/* The device still works. */
 	assert_int_equal(
 		blk_request(d, fx->vdev, 0, VIRTIO_BLK_T_IN, cap - 1, buf, 512, true, NULL),
