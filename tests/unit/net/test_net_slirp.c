@@ -233,7 +233,8 @@ static size_t build_tcp(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, 
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
 	put16be(tcp + 14, 65535);
-	memcpy(tcp + 20, data, dlen);
+	if (dlen)
+		memcpy(tcp + 20, data, dlen);
 	memcpy(ph, ip + 12, 8);
 	ph[8] = 0;
 	ph[9] = 6;
