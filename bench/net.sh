@@ -12,7 +12,8 @@
 #           datagram: vfkit fd= on both ends of a socketpair against QEMU
 #           -netdev dgram on a pair of unix sockets; client->server and -R.
 # Prints Mbit/s per run, medians, and vfkit / QEMU ratios. Needs iperf3 on the
-# host (Debian package iperf3). See bench/net_inner.py.
+# host (Debian package iperf3). BENCH_NET_CASES="nat:vfkit socket:qemu ..."
+# runs only those. See bench/net_inner.py.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
@@ -32,5 +33,5 @@ KERNEL=$VFKIT_GUEST_KERNEL_ELF
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-net.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 scripts/testhost auto --smp "${BENCH_L1_SMP:-1}" --timeout $((RUNS * 4 * (240 + 4 * SECS) + 120)) \
-	--scratch "$WORK" -- /usr/bin/python3 bench/net_inner.py "$RUNS" "$SECS" "$KERNEL" \
+	--scratch "$WORK" -e BENCH_NET_CASES -- /usr/bin/python3 bench/net_inner.py "$RUNS" "$SECS" "$KERNEL" \
 	"$VFKIT_GUEST_INITRD" "$VFKIT" "$WORK"

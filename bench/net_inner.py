@@ -14,10 +14,12 @@ usage: net_inner.py RUNS SECONDS KERNEL INITRD VFKIT WORKDIR
 
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -128,10 +130,9 @@ def socket_case(vmm, ctx, workdir):
             a.close()
             b.close()
     else:
-        socks = [str(workdir / "qa.sock"), str(workdir / "qb.sock")]
-        for s in socks:
-            if os.path.exists(s):
-                os.unlink(s)
+        # Not in workdir: the test host's scratch dir (9p) cannot hold sockets.
+        sockdir = tempfile.mkdtemp(prefix="vfkit-bench-")
+        socks = [os.path.join(sockdir, "qa.sock"), os.path.join(sockdir, "qb.sock")]
         specs = []
         for i in range(2):
             nd = ("dgram,id=n0,local.type=unix,local.path=%s,remote.type=unix,remote.path=%s" %
@@ -140,6 +141,7 @@ def socket_case(vmm, ctx, workdir):
             argv[-1] += ",mac=" + macs[i]
             specs.append((argv, logs[i]))
         texts = run_vms(specs, workdir, ctx["timeout"])
+        shutil.rmtree(sockdir, ignore_errors=True)
     return results_of(texts[1]), texts[1]
 
 
@@ -154,6 +156,9 @@ def main():
            "guest": vmtest.Guest(kernel=kernel, bzimage=kernel, elf=kernel, initrd=initrd)}
     cases = [("nat", "vfkit", nat_case), ("nat", "qemu", nat_case),
              ("socket", "vfkit", socket_case), ("socket", "qemu", socket_case)]
+    only = os.environ.get("BENCH_NET_CASES")  # e.g. "socket:qemu nat:vfkit"
+    if only:
+        cases = [c for c in cases if "%s:%s" % (c[0], c[1]) in only.split()]
     res = {}
     try:
         for i in range(runs):
@@ -161,7 +166,9 @@ def main():
                 got, text = fn(vmm, ctx, workdir)
                 print("%-6s %-5s run %d: %s" % (scen, vmm, i + 1,
                       ", ".join("%s %.1f Mbit/s" % kv for kv in sorted(got.items())) or
-                      "FAILED\n" + text[-1500:]), flush=True)
+                      "FAILED\n" + text[-1500:] + "".join(
+                          vmtest.read_text(workdir / ("out%d" % j))[-800:] for j in range(2))),
+                      flush=True)
                 for k, v in got.items():
                     res.setdefault((vmm, k), []).append(v)
     finally:
