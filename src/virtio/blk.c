@@ -212,6 +212,8 @@ static void handle_chain(struct virtio_blk *blk, unsigned int qidx, struct blk_r
 	complete(req, ret == 1 ? VIRTIO_BLK_S_OK : error_status(ret));
 }
 
+static void on_io_done(void *opaque, void *tag, int res);
+
 static void flush_notifies(struct virtio_blk *blk)
 {
 	for (unsigned int i = 0; i < blk->vdev.num_queues; i++) {
@@ -248,6 +250,8 @@ static void blk_queue_notify(struct virtio_dev *dev, unsigned int qidx)
 		handle_chain(blk, qidx, req);
 	}
 	block_submit(&blk->be);
+	/* Page-cache hits complete during submit: answer them now, not after another wake-up. */
+	block_reap(&blk->be, on_io_done, blk);
 	flush_notifies(blk);
 }
 

@@ -368,9 +368,12 @@ static void vbar_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, boo
 	struct virtio_dev *dev = vp->dev;
 
 	if (off >= NOTIFY_OFF) {
-		/* Reached only when no ioeventfd covers this write. */
-		if (is_write)
+		/* Reached only when no ioeventfd covers this write (a slow path on KVM). */
+		if (is_write) {
+			log_ratelimited(LOG_LEVEL_DEBUG, "%s: queue notify by MMIO exit",
+					dev->ops->name);
 			kick(dev, (off - NOTIFY_OFF) / NOTIFY_MULT);
+		}
 		return;
 	}
 	virtio_dev_lock(dev);
