@@ -8,7 +8,7 @@
 # run in ONE `scripts/testhost auto` session (the L1 test host here, with
 # --smp ${BENCH_L1_SMP:-1}), interleaved. Reports per run and medians: time from
 # process start to the guest's @@GUEST_READY@@, and the VMM's own resident
-# memory (RssAnon + RssFile; guest RAM is RssShmem). See bench/boot_inner.py.
+# memory (resident memory outside the guest RAM mapping). See bench/boot_inner.py.
 # Uses build/vfkit (or $VFKIT); vfkit rows say "failed" until it boots guests.
 set -euo pipefail
 
