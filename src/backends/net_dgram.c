@@ -34,6 +34,7 @@
 #define DGRAM_RCVBUF       (4 << 20)
 #define DGRAM_PATH_MAX     104 /* macOS sun_path, as upstream checks */
 #define RECONNECT_INTERVAL 1000000000LL /* ns */
+#define TXQ_MAX            64 /* frames sent with one sendmmsg() */
 
 static const char vfkit_magic[4] = { 'V', 'F', 'K', 'T' };
 
@@ -55,9 +56,16 @@ struct dgram {
 	/* Flow control. */
 	bool rx_paused;   /* the guest had no buffers; held_len bytes wait in buf */
 	size_t held_len;
-	bool want_out;    /* a send hit EAGAIN */
+	bool want_out;    /* the socket was full: waiting for EPOLLOUT */
+	bool told_full;   /* net_backend_send() returned -EAGAIN */
 	bool resume_queued;
 	uint32_t events;  /* currently armed */
+
+	/* Frames queued by send, written by flush (one syscall per burst). */
+	unsigned int txq_n, txq_sent;
+	struct mmsghdr msgs[TXQ_MAX];
+	struct iovec iovs[TXQ_MAX];
+	uint8_t txq[TXQ_MAX][NET_MAX_FRAME_STD];
 
 	uint8_t buf[DGRAM_BUF];
 };
@@ -114,30 +122,62 @@ static void dgram_try_reconnect(struct dgram *d)
 	dgram_mark_back(d);
 }
 
+/* Writes the queued frames; false if the socket is full (EPOLLOUT armed). */
+static bool dgram_txq_write(struct dgram *d)
+{
+	while (d->txq_sent < d->txq_n) {
+		int n;
+
+		if (d->peer_gone)
+			dgram_try_reconnect(d);
+		n = sendmmsg(d->fd, &d->msgs[d->txq_sent], d->txq_n - d->txq_sent,
+			     MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			dgram_mark_back(d);
+			d->txq_sent += (unsigned int)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			d->want_out = true;
+			dgram_arm(d);
+			return false;
+		}
+		if (n < 0 && peer_gone_errno(errno)) {
+			dgram_mark_gone(d, errno);
+			d->txq_sent = d->txq_n; /* dropped: the VM keeps running */
+			break;
+		}
+		if (n < 0)
+			log_ratelimited(LOG_LEVEL_WARN, "virtio-net: send to %s: %s", d->peer_desc,
+					strerror(errno));
+		d->txq_sent++; /* drop the frame the kernel refused */
+	}
+	d->txq_n = d->txq_sent = 0;
+	return true;
+}
+
 static int dgram_send(struct net_backend *be, const uint8_t *frame, size_t len)
 {
 	struct dgram *d = (struct dgram *)be;
-	ssize_t n;
+	unsigned int i;
 
-	if (d->peer_gone)
-		dgram_try_reconnect(d);
-	n = send(d->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n >= 0) {
-		dgram_mark_back(d);
-		return 0;
-	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK) {
-		d->want_out = true;
-		dgram_arm(d);
+	if (d->txq_n == TXQ_MAX && !dgram_txq_write(d)) {
+		d->told_full = true;
 		return -EAGAIN;
 	}
-	if (peer_gone_errno(errno)) {
-		dgram_mark_gone(d, errno);
-		return 0;
-	}
-	log_ratelimited(LOG_LEVEL_WARN, "virtio-net: send to %s: %s", d->peer_desc,
-			strerror(errno));
-	return -errno;
+	i = d->txq_n++;
+	memcpy(d->txq[i], frame, len);
+	d->iovs[i] = (struct iovec){ .iov_base = d->txq[i], .iov_len = len };
+	d->msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &d->iovs[i], .msg_iovlen = 1 } };
+	return 0;
+}
+
+static void dgram_flush(struct net_backend *be)
+{
+	struct dgram *d = (struct dgram *)be;
+
+	if (!d->want_out)
+		dgram_txq_write(d);
 }
 
 /* Hands buf[0..len) to the guest; false (and paused) if it has no room. */
@@ -187,7 +227,10 @@ static void dgram_event(void *opaque, uint32_t events)
 	if ((events & EPOLLOUT) && d->want_out) {
 		d->want_out = false;
 		dgram_arm(d);
-		d->be.cb->tx_resume(d->be.opaque);
+		if (dgram_txq_write(d) && d->told_full) {
+			d->told_full = false;
+			d->be.cb->tx_resume(d->be.opaque);
+		}
 	}
 	if (events & EPOLLIN)
 		dgram_receive(d);
@@ -240,6 +283,7 @@ static void dgram_close(struct net_backend *be)
 
 static const struct net_backend_ops dgram_ops = {
 	.send = dgram_send,
+	.flush = dgram_flush,
 	.rx_resume = dgram_rx_resume,
 	.close = dgram_close,
 };

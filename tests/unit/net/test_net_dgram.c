@@ -167,6 +167,7 @@ static void test_fd_frames(void **state)
 	assert_int_equal(fcntl(sv[0], F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 	memset(f, 0xab, sizeof(f));
 	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0);
+	net_backend_flush(t->be); /* frames are written per burst */
 	assert_int_equal(recv(t->peer, got, sizeof(got), 0), sizeof(f));
 	assert_memory_equal(got, f, sizeof(f));
 
@@ -206,6 +207,8 @@ static void test_fd_backpressure(void **state)
 	assert_int_equal(t->resumed, 0);
 	assert_int_equal(run_loop_steps(t->loop, eagain_step, t, 3000), -1);
 	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0);
+	net_backend_flush(t->be);
+	assert_true(recv(t->peer, f, sizeof(f), MSG_DONTWAIT) > 0);
 }
 
 static int bind_peer(struct dg *t)
@@ -266,6 +269,7 @@ static void test_unixgram(void **state)
 
 	memset(f, 0x11, sizeof(f));
 	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0);
+	net_backend_flush(t->be);
 	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), sizeof(f));
 	assert_int_equal(sendto(t->peer, f, sizeof(f), 0, (struct sockaddr *)&from, sizeof(from)),
 			 sizeof(f));
@@ -287,6 +291,7 @@ static void test_unixgram_no_magic(void **state)
 	assert_int_equal(open_unixgram(t, false), 0);
 	assert_true(peer_recv_from(t->peer, buf, sizeof(buf), &from) < 0);
 	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0);
+	net_backend_flush(t->be);
 	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), sizeof(f));
 }
 
@@ -326,12 +331,15 @@ static void test_unixgram_peer_restart(void **state)
 	t->peer = -1;
 	unlink(t->peer_path);
 	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0); /* dropped */
+	net_backend_flush(t->be);
 	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0);
+	net_backend_flush(t->be);
 
 	t->peer = bind_peer(t);
 	sleep(1); /* reconnects are tried at most once a second */
 	f[0] = 7;
 	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0);
+	net_backend_flush(t->be);
 	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), 4);
 	assert_memory_equal(buf, "VFKT", 4);
 	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), sizeof(f));
