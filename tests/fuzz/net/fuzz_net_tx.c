@@ -18,11 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t frame[MAX_FRAME], seg[NET_MAX_FRAME_STD];
+	static uint8_t frame[MAX_FRAME], seg[NET_MAX_FRAME_TSO];
 	struct virtio_net_hdr_v1 hdr;
 	struct net_tx tx;
 	const uint8_t *out;
-	size_t len, n;
+	size_t len, n, max;
 	uint32_t yiaddr;
 	uint8_t chaddr[6];
 
@@ -34,11 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = MAX_FRAME;
 	memcpy(frame, data + sizeof(hdr), len);
 	(void)net_dhcp_parse_ack(frame, len, &yiaddr, chaddr);
-	if (net_tx_prepare(&tx, &hdr, frame, len, NET_MAX_FRAME_STD) < 0)
+	/* The header's reserved num_buffers bit picks the backend: 1500 MTU or nat's whole TSO. */
+	max = (hdr.num_buffers & 1) ? NET_MAX_FRAME_TSO : NET_MAX_FRAME_STD;
+	if (net_tx_prepare(&tx, &hdr, frame, len, max) < 0)
 		return 0;
 	/* Every segment fits the backend; the walk ends. */
 	for (unsigned int i = 0; (n = net_tx_peek(&tx, seg, &out)) != 0; i++) {
-		if (n > NET_MAX_FRAME_STD || i > 65536)
+		if (n > max || i > 65536)
 			__builtin_trap();
 		net_tx_advance(&tx);
 	}
