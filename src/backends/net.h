@@ -26,10 +26,10 @@ struct net_config;
 struct net_backend;
 
 /* Largest frame a backend delivers or accepts without segmentation. */
-#define NET_ETH_HLEN      14
-#define NET_MTU_DEFAULT   1500
+#define NET_ETH_HLEN	  14
+#define NET_MTU_DEFAULT	  1500
 #define NET_MAX_FRAME_STD (NET_ETH_HLEN + 4 + NET_MTU_DEFAULT) /* with a VLAN tag */
-#define NET_MAX_FRAME_TSO (NET_ETH_HLEN + 4 + 65535)          /* a whole TSO frame */
+#define NET_MAX_FRAME_TSO (NET_ETH_HLEN + 4 + 65535)	       /* a whole TSO frame */
 
 struct net_backend_cb {
 	/*
@@ -43,10 +43,10 @@ struct net_backend_cb {
 };
 
 struct net_backend_info {
-	const char *kind;    /* "nat", "fd", "unixgram" */
-	unsigned int mtu;    /* IP MTU to announce to the guest */
-	size_t max_frame;    /* longest frame net_backend_send() accepts */
-	bool trusted_csum;   /* delivered frames carry correct checksums (local stack) */
+	const char *kind;  /* "nat", "fd", "unixgram" */
+	unsigned int mtu;  /* IP MTU to announce to the guest */
+	size_t max_frame;  /* longest frame net_backend_send() accepts */
+	bool trusted_csum; /* delivered frames carry correct checksums (local stack) */
 };
 
 /*

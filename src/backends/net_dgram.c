@@ -28,15 +28,15 @@
 #include "util/log.h"
 #include "vmm/loop.h"
 
-#define DGRAM_BUF          65536
-#define DGRAM_RX_BATCH     64
-#define DGRAM_SNDBUF       (1 << 20)
-#define DGRAM_RCVBUF       (4 << 20)
-#define DGRAM_PATH_MAX     104 /* macOS sun_path, as upstream checks */
+#define DGRAM_BUF	   65536
+#define DGRAM_RX_BATCH	   64
+#define DGRAM_SNDBUF	   (1 << 20)
+#define DGRAM_RCVBUF	   (4 << 20)
+#define DGRAM_PATH_MAX	   104		/* macOS sun_path, as upstream checks */
 #define RECONNECT_INTERVAL 1000000000LL /* ns */
-#define TXQ_MAX            64 /* frames sent with one sendmmsg() */
+#define TXQ_MAX		   64		/* frames sent with one sendmmsg() */
 
-static const char vfkit_magic[4] = { 'V', 'F', 'K', 'T' };
+static const char vfkit_magic[4] = {'V', 'F', 'K', 'T'};
 
 struct dgram {
 	struct net_backend be;
@@ -54,12 +54,12 @@ struct dgram {
 	int64_t last_reconnect;
 
 	/* Flow control. */
-	bool rx_paused;   /* the guest had no buffers; held_len bytes wait in buf */
+	bool rx_paused; /* the guest had no buffers; held_len bytes wait in buf */
 	size_t held_len;
-	bool want_out;    /* the socket was full: waiting for EPOLLOUT */
-	bool told_full;   /* net_backend_send() returned -EAGAIN */
+	bool want_out;	/* the socket was full: waiting for EPOLLOUT */
+	bool told_full; /* net_backend_send() returned -EAGAIN */
 	bool resume_queued;
-	uint32_t events;  /* currently armed */
+	uint32_t events; /* currently armed */
 
 	/* Frames queued by send, written by flush (one syscall per burst). */
 	unsigned int txq_n, txq_sent;
@@ -117,7 +117,8 @@ static void dgram_try_reconnect(struct dgram *d)
 	d->last_reconnect = now;
 	if (connect(d->fd, (struct sockaddr *)&d->peer, d->peer_len) < 0)
 		return;
-	if (d->magic && send(d->fd, vfkit_magic, sizeof(vfkit_magic), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+	if (d->magic &&
+	    send(d->fd, vfkit_magic, sizeof(vfkit_magic), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		return;
 	dgram_mark_back(d);
 }
@@ -167,8 +168,8 @@ static int dgram_send(struct net_backend *be, const uint8_t *frame, size_t len)
 	}
 	i = d->txq_n++;
 	memcpy(d->txq[i], frame, len);
-	d->iovs[i] = (struct iovec){ .iov_base = d->txq[i], .iov_len = len };
-	d->msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &d->iovs[i], .msg_iovlen = 1 } };
+	d->iovs[i] = (struct iovec){.iov_base = d->txq[i], .iov_len = len};
+	d->msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &d->iovs[i], .msg_iovlen = 1}};
 	return 0;
 }
 
@@ -311,7 +312,8 @@ static int dgram_adopt_fd(struct dgram *d, int fd)
 	}
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		log_error("virtio-net: fd=%d: the fileHandle must be a connected datagram socket "
-			  "(%s)", fd, strerror(errno));
+			  "(%s)",
+			  fd, strerror(errno));
 		return -ENOTCONN;
 	}
 	fl = fcntl(fd, F_GETFL);
@@ -373,7 +375,7 @@ static int dgram_local_path(const char *remote, char **out)
 
 static int dgram_connect_path(struct dgram *d, const char *remote)
 {
-	struct sockaddr_un local = { .sun_family = AF_UNIX };
+	struct sockaddr_un local = {.sun_family = AF_UNIX};
 	int sndbuf = DGRAM_SNDBUF, rcvbuf = DGRAM_RCVBUF;
 	size_t n;
 	int ret;
@@ -432,8 +434,7 @@ static int dgram_connect_path(struct dgram *d, const char *remote)
 	return 0;
 }
 
-int net_dgram_open(const struct net_backend *tmpl, struct net_config *cfg,
-		   struct net_backend **out)
+int net_dgram_open(const struct net_backend *tmpl, struct net_config *cfg, struct net_backend **out)
 {
 	struct dgram *d = calloc(1, sizeof(*d));
 	int ret;

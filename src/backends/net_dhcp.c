@@ -9,16 +9,16 @@
 
 #include "backends/net.h"
 
-#define ETH_P_IPV4     0x0800
-#define IP_PROTO_UDP   17
-#define BOOTP_SERVER   67
-#define BOOTP_CLIENT   68
-#define BOOTP_REPLY    2
-#define BOOTP_MIN_LEN  240 /* fixed part + magic cookie */
-#define DHCP_OPT_PAD   0
-#define DHCP_OPT_END   255
-#define DHCP_OPT_TYPE  53
-#define DHCP_ACK       5
+#define ETH_P_IPV4    0x0800
+#define IP_PROTO_UDP  17
+#define BOOTP_SERVER  67
+#define BOOTP_CLIENT  68
+#define BOOTP_REPLY   2
+#define BOOTP_MIN_LEN 240 /* fixed part + magic cookie */
+#define DHCP_OPT_PAD  0
+#define DHCP_OPT_END  255
+#define DHCP_OPT_TYPE 53
+#define DHCP_ACK      5
 
 static uint16_t be16(const uint8_t *p)
 {
@@ -50,7 +50,7 @@ static int dhcp_message_type(const uint8_t *opt, size_t len)
 
 bool net_dhcp_parse_ack(const uint8_t *frame, size_t len, uint32_t *yiaddr, uint8_t chaddr[6])
 {
-	static const uint8_t cookie[4] = { 99, 130, 83, 99 };
+	static const uint8_t cookie[4] = {99, 130, 83, 99};
 	const uint8_t *ip, *udp, *bootp;
 	size_t ihl, ip_len, udp_len;
 

@@ -32,14 +32,14 @@
 #include "util/log.h"
 #include "vmm/loop.h"
 
-#define SLIRP_NET      "192.168.64.0"
-#define SLIRP_MASK     "255.255.255.0"
-#define SLIRP_HOST     "192.168.64.1"
-#define SLIRP_DNS      "192.168.64.254"
-#define SLIRP_DHCP     "192.168.64.2"
-#define SLIRP_MTU      1500
-#define MAX_CYCLE_MS   500u  /* upper bound on the wait between cycles */
-#define RXQ_MAX        512   /* frames kept while the guest has no buffers */
+#define SLIRP_NET    "192.168.64.0"
+#define SLIRP_MASK   "255.255.255.0"
+#define SLIRP_HOST   "192.168.64.1"
+#define SLIRP_DNS    "192.168.64.254"
+#define SLIRP_DHCP   "192.168.64.2"
+#define SLIRP_MTU    1500
+#define MAX_CYCLE_MS 500u /* upper bound on the wait between cycles */
+#define RXQ_MAX	     512  /* frames kept while the guest has no buffers */
 
 struct slirp_timer {
 	SlirpTimerId id;
@@ -57,7 +57,7 @@ struct rx_frame {
 struct nat {
 	struct net_backend be;
 	Slirp *slirp;
-	int epfd;     /* slirp's sockets, watched by the loop as one fd */
+	int epfd;      /* slirp's sockets, watched by the loop as one fd */
 	int cycle_tfd; /* wakes a cycle after slirp's requested timeout */
 	int timer_tfd; /* slirp timers */
 	struct slirp_timer *timers;
@@ -164,7 +164,7 @@ static int64_t cb_clock_get_ns(void *opaque)
 static void timers_rearm(struct nat *n)
 {
 	int64_t first = -1;
-	struct itimerspec its = { 0 };
+	struct itimerspec its = {0};
 
 	for (struct slirp_timer *t = n->timers; t; t = t->next)
 		if (t->expire_ms >= 0 && (first < 0 || t->expire_ms < first))
@@ -247,7 +247,7 @@ static void nat_timer_event(void *opaque, uint32_t events)
 
 static void fdtab_set(struct nat *n, int fd, uint32_t ev)
 {
-	struct epoll_event e = { .events = ev, .data.fd = fd };
+	struct epoll_event e = {.events = ev, .data.fd = fd};
 	uint32_t cur = (size_t)fd < n->fd_cap ? n->fd_events[fd] : 0;
 
 	if (cur == ev)
@@ -328,7 +328,7 @@ static int add_poll(int fd, int events, void *opaque)
 		pev |= POLLOUT;
 	if (events & SLIRP_POLL_PRI)
 		pev |= POLLPRI;
-	n->pfds[n->npfds] = (struct pollfd){ .fd = fd, .events = pev };
+	n->pfds[n->npfds] = (struct pollfd){.fd = fd, .events = pev};
 	return (int)n->npfds++;
 }
 
@@ -358,7 +358,7 @@ static int get_revents(int idx, void *opaque)
 static void nat_fill(struct nat *n)
 {
 	uint32_t timeout = MAX_CYCLE_MS;
-	struct itimerspec its = { 0 };
+	struct itimerspec its = {0};
 
 	n->npfds = 0;
 	slirp_pollfds_fill(n->slirp, &timeout, add_poll, n);
@@ -470,7 +470,7 @@ static void nat_rx_resume(struct net_backend *be)
 static void nat_close(struct net_backend *be)
 {
 	struct nat *n = (struct nat *)be;
-	int fds[] = { n->epfd, n->cycle_tfd, n->timer_tfd };
+	int fds[] = {n->epfd, n->cycle_tfd, n->timer_tfd};
 
 	if (n->slirp)
 		slirp_cleanup(n->slirp);
@@ -538,8 +538,7 @@ static Slirp *nat_new_slirp(struct nat *n)
 	return slirp_new(&sc, &nat_callbacks, n);
 }
 
-int net_slirp_open(const struct net_backend *tmpl, struct net_config *cfg,
-		   struct net_backend **out)
+int net_slirp_open(const struct net_backend *tmpl, struct net_config *cfg, struct net_backend **out)
 {
 	struct nat *n = calloc(1, sizeof(*n));
 	int ret = 0;

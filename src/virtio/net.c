@@ -29,20 +29,20 @@
 #include "vmm/loop.h"
 #include "vmm/vm.h"
 
-#define RXQ            0
-#define TXQ            1
-#define QUEUE_SIZE     256
-#define HDR_LEN        sizeof(struct virtio_net_hdr_v1)
-#define TX_MAX_FRAME   (65535 + 14 + 4) /* a 64 KiB TSO frame with a VLAN tag */
-#define TX_BATCH       256              /* chains per turn before yielding the loop */
-#define RX_MAX_CHAINS  32               /* mergeable buffers for one frame */
-#define CONFIG_SIZE    12               /* mac, status, max_virtqueue_pairs, mtu */
+#define RXQ	      0
+#define TXQ	      1
+#define QUEUE_SIZE    256
+#define HDR_LEN	      sizeof(struct virtio_net_hdr_v1)
+#define TX_MAX_FRAME  (65535 + 14 + 4) /* a 64 KiB TSO frame with a VLAN tag */
+#define TX_BATCH      256	       /* chains per turn before yielding the loop */
+#define RX_MAX_CHAINS 32	       /* mergeable buffers for one frame */
+#define CONFIG_SIZE   12	       /* mac, status, max_virtqueue_pairs, mtu */
 
-#define NET_FEATURES                                                                            \
-	((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |                      \
-	 (1ULL << VIRTIO_NET_F_MTU) | (1ULL << VIRTIO_NET_F_MAC) |                               \
-	 (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |                   \
-	 (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |                    \
+#define NET_FEATURES                                                                               \
+	((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |                         \
+	 (1ULL << VIRTIO_NET_F_MTU) | (1ULL << VIRTIO_NET_F_MAC) |                                 \
+	 (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |                     \
+	 (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |                      \
 	 (1ULL << VIRTIO_NET_F_STATUS))
 
 struct vnet {
@@ -54,12 +54,12 @@ struct vnet {
 	uint8_t mac[6];
 	char mac_str[18];
 	uint16_t status;
-	uint32_t lease;   /* last address seen in a DHCPACK (network order) */
+	uint32_t lease; /* last address seen in a DHCPACK (network order) */
 
-	bool rx_waiting;  /* the backend holds frames until the guest adds buffers */
-	bool tx_blocked;  /* the backend said -EAGAIN */
-	bool tx_pending;  /* tx.frame still has segments to send */
-	bool tx_queued;   /* a continuation is scheduled on the loop */
+	bool rx_waiting; /* the backend holds frames until the guest adds buffers */
+	bool tx_blocked; /* the backend said -EAGAIN */
+	bool tx_pending; /* tx.frame still has segments to send */
+	bool tx_queued;	 /* a continuation is scheduled on the loop */
 	struct net_tx tx;
 
 	struct virtq_chain tx_chain;
@@ -104,7 +104,7 @@ static bool vnet_rx_locked(struct vnet *n, const uint8_t *frame, size_t len)
 {
 	struct virtq *vq = virtio_dev_queue(&n->vdev, RXQ);
 	bool mrg = virtio_has_feature(&n->vdev, VIRTIO_NET_F_MRG_RXBUF);
-	struct virtio_net_hdr_v1 hdr = { 0 };
+	struct virtio_net_hdr_v1 hdr = {0};
 	size_t total = HDR_LEN + len, room = 0, off = 0;
 	unsigned int k = 0;
 	int r;
@@ -115,8 +115,10 @@ static bool vnet_rx_locked(struct vnet *n, const uint8_t *frame, size_t len)
 		if (k == (mrg ? RX_MAX_CHAINS : 1)) {
 			/* Buffers too small for this frame: drop it, keep them. */
 			rx_unpop(vq, k);
-			log_ratelimited(LOG_LEVEL_WARN, "virtio-net: receive buffers too small "
-					"for a %zu-byte frame", len);
+			log_ratelimited(LOG_LEVEL_WARN,
+					"virtio-net: receive buffers too small "
+					"for a %zu-byte frame",
+					len);
 			return true;
 		}
 		r = virtq_pop(vq, &n->rx_chains[k]);
@@ -202,8 +204,10 @@ static void vnet_tx_chain(struct vnet *n, const struct virtq_chain *c)
 	    virtq_chain_read(c, HDR_LEN, n->tx_frame, len) != len)
 		return;
 	if (net_tx_prepare(&n->tx, &hdr, n->tx_frame, len, n->info->max_frame) < 0) {
-		log_ratelimited(LOG_LEVEL_WARN, "virtio-net: dropping a malformed %zu-byte frame "
-				"(flags %#x gso %#x)", len, hdr.flags, hdr.gso_type);
+		log_ratelimited(LOG_LEVEL_WARN,
+				"virtio-net: dropping a malformed %zu-byte frame "
+				"(flags %#x gso %#x)",
+				len, hdr.flags, hdr.gso_type);
 		return;
 	}
 	n->tx_pending = true;

@@ -4,15 +4,15 @@
 
 #include "virtio/net_offload.h"
 
-#define ETHER_HLEN     14
-#define ETHTYPE_IPV4     0x0800
-#define ETHTYPE_IPV6   0x86dd
-#define ETHTYPE_VLAN   0x8100
+#define ETHER_HLEN   14
+#define ETHTYPE_IPV4 0x0800
+#define ETHTYPE_IPV6 0x86dd
+#define ETHTYPE_VLAN 0x8100
 #define IPPROTO_TCP_ 6
-#define TCP_FIN      0x01
-#define TCP_PSH      0x08
-#define TCP_CWR      0x80
-#define MIN_MSS      64 /* below this a 64 KiB frame would become too many segments */
+#define TCP_FIN	     0x01
+#define TCP_PSH	     0x08
+#define TCP_CWR	     0x80
+#define MIN_MSS	     64 /* below this a 64 KiB frame would become too many segments */
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -204,7 +204,7 @@ size_t net_tx_peek(struct net_tx *tx, uint8_t *seg, const uint8_t **out)
 	}
 	put32(tcp + 4, tx->seq + (uint32_t)(tx->next - tx->hdr_len));
 	if (!last)
-		tcp[13] &= (uint8_t)~(TCP_FIN | TCP_PSH);
+		tcp[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
 	if (tx->index)
 		tcp[13] &= (uint8_t)~TCP_CWR;
 	put16(tcp + 16, 0);

@@ -26,9 +26,9 @@ struct net_tx {
 	bool ipv6;
 	size_t l3_off, l4_off, hdr_len; /* all headers: hdr_len bytes */
 	size_t mss;
-	size_t next;     /* payload offset of the next segment */
-	uint32_t seq;    /* TCP sequence number of the first payload byte */
-	uint16_t ip_id;  /* IPv4 id of the first segment */
+	size_t next;	/* payload offset of the next segment */
+	uint32_t seq;	/* TCP sequence number of the first payload byte */
+	uint16_t ip_id; /* IPv4 id of the first segment */
 	unsigned int index;
 };
 

@@ -54,7 +54,7 @@ static inline size_t build_udp(uint8_t *f, const uint8_t dst_mac[6], const uint8
 static inline size_t build_bootp(uint8_t *b, uint8_t op, uint8_t mtype, const uint8_t mac[6],
 				 uint32_t yiaddr, uint32_t xid)
 {
-	static const uint8_t cookie[4] = { 99, 130, 83, 99 };
+	static const uint8_t cookie[4] = {99, 130, 83, 99};
 	size_t n = 240;
 
 	memset(b, 0, 300);
@@ -107,8 +107,8 @@ static inline void test_tick(void *opaque, uint32_t ev)
 
 static inline int run_loop_steps(struct loop *loop, test_step_fn step, void *opaque, int ms)
 {
-	struct test_ticker t = { .loop = loop, .step = step, .opaque = opaque, .ticks_left = ms / 5 };
-	struct itimerspec its = { .it_value = { 0, 5000000L }, .it_interval = { 0, 5000000L } };
+	struct test_ticker t = {.loop = loop, .step = step, .opaque = opaque, .ticks_left = ms / 5};
+	struct itimerspec its = {.it_value = {0, 5000000L}, .it_interval = {0, 5000000L}};
 
 	t.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	timerfd_settime(t.fd, 0, &its, NULL);

@@ -24,7 +24,7 @@
 #include "config/config.h"
 #include "net_test_util.h"
 
-static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 
 struct dg {
 	struct loop *loop;
@@ -63,7 +63,7 @@ static void dg_tx_resume(void *opaque)
 	((struct dg *)opaque)->resumed++;
 }
 
-static const struct net_backend_cb dg_cb = { .rx = dg_rx, .tx_resume = dg_tx_resume };
+static const struct net_backend_cb dg_cb = {.rx = dg_rx, .tx_resume = dg_tx_resume};
 
 static int setup(void **state)
 {
@@ -125,7 +125,7 @@ static void test_fd_validation(void **state)
 static int fd_step(void *opaque, int phase)
 {
 	struct dg *t = opaque;
-	uint8_t f[100] = { 0 }, big[1600] = { 0 };
+	uint8_t f[100] = {0}, big[1600] = {0};
 
 	switch (phase) {
 	case 0:
@@ -195,7 +195,7 @@ static int eagain_step(void *opaque, int phase)
 static void test_fd_backpressure(void **state)
 {
 	struct dg *t = *state;
-	uint8_t f[1500] = { 0 };
+	uint8_t f[1500] = {0};
 	int sv[2], ret = 0, i;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
@@ -213,7 +213,7 @@ static void test_fd_backpressure(void **state)
 
 static int bind_peer(struct dg *t)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
 
 	strcpy(a.sun_path, t->peer_path);
@@ -285,7 +285,7 @@ static void test_unixgram_no_magic(void **state)
 {
 	struct dg *t = *state;
 	struct sockaddr_un from;
-	uint8_t buf[2048], f[60] = { 0 };
+	uint8_t buf[2048], f[60] = {0};
 
 	t->peer = bind_peer(t);
 	assert_int_equal(open_unixgram(t, false), 0);
@@ -314,15 +314,14 @@ static void test_unixgram_errors(void **state)
 	strcat(longpath, "/p"); /* remote fits in sun_path, local does not fit in 104 */
 	t->cfg.socket_path = longpath;
 	t->cfg.attachment = NET_UNIXGRAM;
-	assert_int_equal(net_backend_open(t->loop, &t->cfg, mac, &dg_cb, t, &t->be),
-			 -ENAMETOOLONG);
+	assert_int_equal(net_backend_open(t->loop, &t->cfg, mac, &dg_cb, t, &t->be), -ENAMETOOLONG);
 }
 
 static void test_unixgram_peer_restart(void **state)
 {
 	struct dg *t = *state;
 	struct sockaddr_un from;
-	uint8_t buf[2048], f[60] = { 0 };
+	uint8_t buf[2048], f[60] = {0};
 
 	t->peer = bind_peer(t);
 	assert_int_equal(open_unixgram(t, true), 0);

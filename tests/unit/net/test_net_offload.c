@@ -47,7 +47,7 @@ static size_t build(bool v6, size_t payload)
 static uint16_t tcp_sum(const uint8_t *s, size_t len, bool v6)
 {
 	size_t l3 = v6 ? 40 : 20, tl = len - 14 - l3;
-	uint8_t ph[8] = { 0 };
+	uint8_t ph[8] = {0};
 	uint32_t sum;
 
 	if (v6) {
@@ -68,8 +68,8 @@ static uint16_t tcp_sum(const uint8_t *s, size_t len, bool v6)
 
 static void test_tso_whole(void **state)
 {
-	struct virtio_net_hdr_v1 hdr = { .flags = 1, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
-					 .gso_size = 1448 };
+	struct virtio_net_hdr_v1 hdr = {
+		.flags = 1, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448};
 	size_t len = build(false, 60000);
 	struct net_tx tx;
 	const uint8_t *out;
@@ -87,8 +87,8 @@ static void test_tso_whole(void **state)
 
 static void test_tso6_segments(void **state)
 {
-	struct virtio_net_hdr_v1 hdr = { .flags = 1, .gso_type = VIRTIO_NET_HDR_GSO_TCPV6,
-					 .gso_size = 1000 };
+	struct virtio_net_hdr_v1 hdr = {
+		.flags = 1, .gso_type = VIRTIO_NET_HDR_GSO_TCPV6, .gso_size = 1000};
 	size_t len = build(true, 2500), n;
 	unsigned int segs = 0;
 	struct net_tx tx;
@@ -109,7 +109,7 @@ static void test_tso6_segments(void **state)
 
 static void test_rejects(void **state)
 {
-	struct virtio_net_hdr_v1 hdr = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448 };
+	struct virtio_net_hdr_v1 hdr = {.gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448};
 	size_t len = build(false, 3000);
 	struct net_tx tx;
 

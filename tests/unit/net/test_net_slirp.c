@@ -14,8 +14,8 @@
 #include "config/config.h"
 #include "net_test_util.h"
 
-static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 struct nat_test {
 	struct loop *loop;
@@ -50,7 +50,7 @@ static void sink_tx_resume(void *opaque)
 	(void)opaque;
 }
 
-static const struct net_backend_cb sink_cb = { .rx = sink_rx, .tx_resume = sink_tx_resume };
+static const struct net_backend_cb sink_cb = {.rx = sink_rx, .tx_resume = sink_tx_resume};
 
 static int setup(void **state)
 {
@@ -123,7 +123,7 @@ static void test_dhcp(void **state)
 
 static void send_arp(struct net_backend *be)
 {
-	uint8_t f[42] = { 0 };
+	uint8_t f[42] = {0};
 	uint32_t gw, me;
 
 	inet_pton(AF_INET, "192.168.64.1", &gw);
@@ -207,7 +207,7 @@ struct tcp_test {
 static size_t build_tcp(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
 			const uint8_t *data, size_t dlen)
 {
-	static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+	static const uint8_t gw_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
 	uint8_t *ip = f + 14, *tcp = ip + 20, ph[12];
 	uint32_t src, dst;
 
@@ -249,7 +249,8 @@ static bool find_synack(struct nat_test *t, uint32_t *isn)
 	for (unsigned int i = 0; i < t->n && i < 16; i++) {
 		const uint8_t *f = t->frames[i];
 
-		if (get16be(f + 12) == 0x0800 && f[14 + 9] == 6 && (f[14 + 20 + 13] & 0x12) == 0x12) {
+		if (get16be(f + 12) == 0x0800 && f[14 + 9] == 6 &&
+		    (f[14 + 20 + 13] & 0x12) == 0x12) {
 			*isn = (uint32_t)get16be(f + 38) << 16 | get16be(f + 40);
 			return true;
 		}
@@ -298,8 +299,8 @@ static int tcp_step(void *opaque, int phase)
 /* A 60000-byte segment (MSS 1460) reaches the host socket intact. */
 static void test_tcp_big_segment(void **state)
 {
-	struct tcp_test c = { .t = *state, .conn = -1 };
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct tcp_test c = {.t = *state, .conn = -1};
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t al = sizeof(a);
 
 	for (size_t i = 0; i < BIG_PAYLOAD; i++)

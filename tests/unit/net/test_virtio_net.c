@@ -29,8 +29,8 @@
 
 #define HDR 12
 
-static const uint8_t dev_mac[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
-static const uint8_t peer_mac[6] = { 0x52, 0x54, 0x00, 0x01, 0x02, 0x03 };
+static const uint8_t dev_mac[6] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
+static const uint8_t peer_mac[6] = {0x52, 0x54, 0x00, 0x01, 0x02, 0x03};
 
 /*
  * The device registers its cleanup with vm_at_exit(); vmm/vm.c would pull
@@ -115,7 +115,7 @@ static void guest_send(struct fixture *fx, const struct virtio_net_hdr_v1 *hdr,
 {
 	struct fdrv *d = &fx->drv;
 	uint64_t h = galloc(d, HDR), f = galloc(d, len);
-	struct fbuf b[2] = { { h, HDR, false }, { f, (uint32_t)len, false } };
+	struct fbuf b[2] = {{h, HDR, false}, {f, (uint32_t)len, false}};
 	uint32_t id, ulen;
 
 	memcpy(gptr(d, h, HDR), hdr, HDR);
@@ -165,7 +165,7 @@ static void test_random_mac(void **state)
 static void test_tx_plain(void **state)
 {
 	struct fixture *fx = *state;
-	struct virtio_net_hdr_v1 hdr = { 0 };
+	struct virtio_net_hdr_v1 hdr = {0};
 	uint8_t frame[60], got[2048];
 
 	start(fx, ~0ULL);
@@ -179,7 +179,7 @@ static void test_tx_plain(void **state)
 static void test_tx_csum(void **state)
 {
 	struct fixture *fx = *state;
-	struct virtio_net_hdr_v1 hdr = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM };
+	struct virtio_net_hdr_v1 hdr = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM};
 	uint8_t payload[101], frame[256], got[2048], ph[12];
 	uint32_t src = htonl(0xc0a84002), dst = htonl(0xc0a84001), sum;
 	size_t len;
@@ -238,9 +238,9 @@ static size_t build_tso(uint8_t *f, size_t payload, uint32_t seq)
 	put16be(tcp + 2, 5201);
 	put16be(tcp + 4, (uint16_t)(seq >> 16));
 	put16be(tcp + 6, (uint16_t)seq);
-	tcp[12] = 8 << 4; /* 32-byte header */
+	tcp[12] = 8 << 4;      /* 32-byte header */
 	tcp[13] = 0x18 | 0x01; /* PSH ACK FIN */
-	tcp[20] = 1;           /* NOP options */
+	tcp[20] = 1;	       /* NOP options */
 	for (size_t i = 0; i < payload; i++)
 		tcp[32 + i] = (uint8_t)(i * 7);
 	return len;
@@ -269,15 +269,15 @@ static void test_tx_tso(void **state)
 		size_t tcp_len = (size_t)n - 34;
 
 		assert_true(n <= 1514);
-		assert_int_equal(get16be(got + 16), n - 14);               /* IP total length */
-		assert_int_equal(get16be(got + 18), 0x1000 + segs);         /* IP id */
+		assert_int_equal(get16be(got + 16), n - 14);	    /* IP total length */
+		assert_int_equal(get16be(got + 18), 0x1000 + segs); /* IP id */
 		assert_int_equal(net_csum_fold(net_csum_add(0, got + 14, 20)), 0);
 		memcpy(ph, got + 26, 8);
 		ph[8] = 0;
 		ph[9] = 6;
 		put16be(ph + 10, (uint16_t)tcp_len);
-		assert_int_equal(net_csum_fold(net_csum_add(net_csum_add(0, ph, 12), got + 34,
-							     tcp_len)), 0);
+		assert_int_equal(
+			net_csum_fold(net_csum_add(net_csum_add(0, ph, 12), got + 34, tcp_len)), 0);
 		assert_int_equal(((uint32_t)get16be(got + 38) << 16 | get16be(got + 40)),
 				 (uint32_t)(0xfffff000u + off));
 		/* FIN and PSH only on the last segment. */
@@ -304,7 +304,7 @@ static void test_tx_tso(void **state)
 static void post_rx(struct fixture *fx, unsigned int n, uint32_t size, uint64_t *gpas)
 {
 	for (unsigned int i = 0; i < n; i++) {
-		struct fbuf b = { galloc(&fx->drv, size), size, true };
+		struct fbuf b = {galloc(&fx->drv, size), size, true};
 
 		gpas[i] = b.gpa;
 		fdrv_add_chain(&fx->drv, 0, &b, 1);
@@ -333,7 +333,7 @@ static int rx_step(void *opaque, int phase)
 static void test_rx_mergeable(void **state)
 {
 	struct fixture *fx = *state;
-	struct rx_wait w = { .fx = fx };
+	struct rx_wait w = {.fx = fx};
 	uint8_t frame[1000];
 	uint64_t gpas[16];
 	struct virtio_net_hdr_v1 hdr;
@@ -389,8 +389,8 @@ static int hold_step(void *opaque, int phase)
 static void test_rx_waits_for_buffers(void **state)
 {
 	struct fixture *fx = *state;
-	struct hold_wait h = { .w = { .fx = fx, .want = 2 } };
-	uint8_t frame[200] = { 0 }, frame2[300] = { 0 };
+	struct hold_wait h = {.w = {.fx = fx, .want = 2}};
+	uint8_t frame[200] = {0}, frame2[300] = {0};
 
 	start(fx, ~0ULL);
 	memcpy(frame, dev_mac, 6);
@@ -409,7 +409,7 @@ static void test_rx_waits_for_buffers(void **state)
 static void test_dhcp_lease(void **state)
 {
 	struct fixture *fx = *state;
-	struct rx_wait w = { .fx = fx, .want = 1 };
+	struct rx_wait w = {.fx = fx, .want = 1};
 	uint8_t bootp[300], frame[400];
 	uint64_t gpas[2];
 	uint32_t yi, src, bc = 0xffffffff;
