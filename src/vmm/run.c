@@ -78,9 +78,25 @@ static int load_firmware_or_kernel(struct vm *vm)
 	}
 }
 
+/* Options that parse but whose runtime (vsock) does not exist yet: say so, never ignore them. */
+static int refuse_unsupported_options(const struct vm_config *cfg)
+{
+	if (cfg->timesync_port) {
+		log_error("--timesync: not supported yet by this VMM (needs virtio-vsock)");
+		return -1;
+	}
+	if (cfg->ignition) {
+		log_error("--ignition: not supported yet by this VMM (needs virtio-vsock)");
+		return -1;
+	}
+	return 0;
+}
+
 /* Everything up to a VM that is ready to run. */
 static int build_vm(struct vm *vm)
 {
+	if (refuse_unsupported_options(vm->cfg) < 0)
+		return -1;
 	if (vm->cfg->cloud_init_files && insert_cloud_init_disk(vm) < 0)
 		return -1;
 	if (kvm_vm_create(vm) < 0)

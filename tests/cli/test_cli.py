@@ -247,3 +247,18 @@ def test_rejected(workdir, args, message):
     assert rc == 1
     assert out == ""
     assert err == f"vfkit: error: {message}\n"
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--timesync", "vsockPort=1234"),
+     "vfkit: error: --timesync: not supported yet by this VMM (needs virtio-vsock)"),
+    (("--ignition", "config.ign"),
+     "vfkit: error: --ignition: not supported yet by this VMM (needs virtio-vsock)"),
+])
+def test_options_without_runtime_fail_at_start(workdir, args, message):
+    """Parsed and validated (so --dry-run accepts them), but a real start says
+    they do not work yet instead of ignoring them."""
+    dry_run(workdir, LINUX, "--restful-uri", "none://", *args)
+    rc, _, err = run(workdir, LINUX, "--restful-uri", "none://", *args)
+    assert rc == 1
+    assert message in err.splitlines(), err
