@@ -259,11 +259,13 @@ void virtq_notify(struct virtq *vq)
 		virtio_transport_queue_interrupt(vq);
 }
 
-size_t virtq_chain_read(const struct virtq_chain *chain, uint64_t offset, void *buf, size_t len)
+/* Copies len bytes at offset within iov[first .. first+count) to or from buf. */
+static size_t chain_copy(const struct virtq_chain *chain, unsigned int first, unsigned int count,
+			 uint64_t offset, void *buf, size_t len, bool to_guest)
 {
 	size_t done = 0;
 
-	for (unsigned int i = 0; i < chain->nout && done < len; i++) {
+	for (unsigned int i = first; i < first + count && done < len; i++) {
 		const struct iovec *v = &chain->iov[i];
 		size_t n;
 
@@ -274,32 +276,24 @@ size_t virtq_chain_read(const struct virtq_chain *chain, uint64_t offset, void *
 		n = v->iov_len - offset;
 		if (n > len - done)
 			n = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)v->iov_base + offset, n);
+		if (to_guest)
+			memcpy((uint8_t *)v->iov_base + offset, (uint8_t *)buf + done, n);
+		else
+			memcpy((uint8_t *)buf + done, (uint8_t *)v->iov_base + offset, n);
 		done += n;
 		offset = 0;
 	}
 	return done;
 }
 
+size_t virtq_chain_read(const struct virtq_chain *chain, uint64_t offset, void *buf, size_t len)
+{
+	return chain_copy(chain, 0, chain->nout, offset, buf, len, false);
+}
+
 size_t virtq_chain_write(const struct virtq_chain *chain, uint64_t offset, const void *buf,
 			 size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned int i = chain->nout; i < chain->nout + chain->nin && done < len; i++) {
-		const struct iovec *v = &chain->iov[i];
-		size_t n;
-
-		if (offset >= v->iov_len) {
-			offset -= v->iov_len;
-			continue;
-		}
-		n = v->iov_len - offset;
-		if (n > len - done)
-			n = len - done;
-		memcpy((uint8_t *)v->iov_base + offset, (const uint8_t *)buf + done, n);
-		done += n;
-		offset = 0;
-	}
-	return done;
+	/* chain_copy only reads buf when copying to the guest. */
+	return chain_copy(chain, chain->nout, chain->nin, offset, (void *)buf, len, true);
 }
