@@ -30,10 +30,80 @@ Typical test:
 """
 
 import os
+import signal
 
 import pytest
 
 import vmtest
+
+# No test may take longer than this (seconds, times VFKIT_TEST_TIMEOUT_SCALE):
+# a hung test fails alone instead of eating the whole run's time budget.
+TEST_DEADLINE = 900
+
+
+class DeadlineExceeded(Exception):
+    pass
+
+
+def _deadline_hit(signum, frame):
+    raise DeadlineExceeded("the test ran longer than %.0f s" % vmtest.scale(TEST_DEADLINE))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    old = signal.signal(signal.SIGALRM, _deadline_hit)
+    signal.alarm(int(vmtest.scale(TEST_DEADLINE)))
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+# --- progress file: resume after the test host died -------------------------------
+#
+# With VFKIT_TEST_PROGRESS=FILE every finished test appends "<outcome> <nodeid>"
+# (outcome passed, failed or skipped) and syncs it. Tests already listed in FILE
+# are deselected, so when the L1 test host locks up and scripts/testhost boots
+# it again, the run goes on where it stopped; tests/run counts from FILE.
+
+_outcomes = {}
+
+
+def _progress_file():
+    return os.environ.get("VFKIT_TEST_PROGRESS")
+
+
+def pytest_collection_modifyitems(config, items):
+    path = _progress_file()
+    if not path or not os.path.exists(path):
+        return
+    with open(path) as f:
+        done = {line.split(" ", 1)[1].rstrip("\n") for line in f if " " in line}
+    keep = [i for i in items if i.nodeid not in done]
+    dropped = [i for i in items if i.nodeid in done]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def pytest_runtest_logreport(report):
+    if report.failed:
+        _outcomes[report.nodeid] = "failed"
+    elif report.skipped and report.nodeid not in _outcomes:
+        _outcomes[report.nodeid] = "skipped"
+    elif report.when == "call" and report.nodeid not in _outcomes:
+        _outcomes[report.nodeid] = "passed"
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    path = _progress_file()
+    if not path:
+        return
+    with open(path, "a") as f:
+        f.write("%s %s\n" % (_outcomes.get(nodeid, "failed"), nodeid))
+        f.flush()
+        os.fsync(f.fileno())
 
 
 @pytest.fixture(scope="session")

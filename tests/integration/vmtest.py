@@ -311,13 +311,19 @@ class VM:
     def kill(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                raise VMError("%s (pid %d) survives SIGKILL: stuck in the kernel at %s" %
+                              (self.argv[0], self.proc.pid, kernel_stack(self.proc.pid)))
 
     def close(self):
-        self.kill()
-        for f in (getattr(self, "_out", None), getattr(self, "_err", None)):
-            if f:
-                f.close()
+        try:
+            self.kill()
+        finally:
+            for f in (getattr(self, "_out", None), getattr(self, "_err", None)):
+                if f:
+                    f.close()
 
     @property
     def stdout(self):
@@ -338,6 +344,17 @@ class VM:
     def result(self):
         rc = self.proc.poll() if self.proc else None
         return Result(rc, self.stdout, self.stderr, self.console, self.markers)
+
+
+def kernel_stack(pid):
+    """Where a process sleeps in the kernel (wchan and, as root, the stack)."""
+    out = []
+    for name in ("wchan", "stack"):
+        try:
+            out.append(Path("/proc/%d/%s" % (pid, name)).read_text().strip())
+        except OSError:
+            pass
+    return "\n".join(out) or "(unknown)"
 
 
 def run_vm(argv, log, workdir, timeout=120):
