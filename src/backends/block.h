@@ -5,7 +5,8 @@
  * the owner watches on its event loop; block_reap() then hands each finished
  * request back. Nothing here blocks the caller on disk I/O.
  *
- * The image is never created, truncated or resized.
+ * The image is never created, truncated or resized. Large aligned transfers
+ * bypass the host page cache (block.c says why).
  */
 #ifndef VFKIT_BLOCK_H
 #define VFKIT_BLOCK_H
@@ -17,7 +18,8 @@
 
 struct block_backend {
 	int fd;
-	int efd; /* readable when completions are waiting */
+	int direct_fd; /* the same file with O_DIRECT, or -1 (see block.c) */
+	int efd;       /* readable when completions are waiting */
 	bool readonly;
 	bool is_dev;
 	uint64_t size; /* bytes */
@@ -38,6 +40,9 @@ int block_readv(struct block_backend *b, const struct iovec *iov, unsigned int n
 		void *tag);
 int block_writev(struct block_backend *b, const struct iovec *iov, unsigned int n, uint64_t off,
 		 void *tag);
+/* Whether a read or write of these buffers at off bypasses the host page cache. */
+bool block_goes_direct(const struct block_backend *b, const struct iovec *iov, unsigned int n,
+		       uint64_t off);
 int block_flush(struct block_backend *b, void *tag);
 /* mode: FALLOC_FL_* (PUNCH_HOLE|KEEP_SIZE for discard, ZERO_RANGE|KEEP_SIZE ...). */
 int block_fallocate(struct block_backend *b, int mode, uint64_t off, uint64_t len, void *tag);

@@ -193,7 +193,9 @@ def attach_loop(backing, guest):
 
 def test_host_block_device(boot_script, guest, tmp_path):
     """type=dev attaches a host block device (a loop device over a file here):
-    capacity from BLKGETSIZE64, writes reach the backing file."""
+    capacity from BLKGETSIZE64, writes reach the backing file, both small ones
+    (through the host page cache) and 1 MiB O_DIRECT ones (which the backend
+    sends past the page cache: block devices always take O_DIRECT)."""
     backing = sparse_image(tmp_path / "loop.img", 8 << 20)
     p = attach_loop(backing, guest)
     if p.returncode != 0:
@@ -202,7 +204,12 @@ def test_host_block_device(boot_script, guest, tmp_path):
     try:
         script = ("echo SIZE=$(blockdev --getsize64 /dev/vdb)\n"
                   "echo loop-device-data > /tmp/x\n"
-                  "dd if=/tmp/x of=/dev/vdb bs=512 seek=3 conv=fsync,sync 2>/dev/null\n")
+                  "dd if=/tmp/x of=/dev/vdb bs=512 seek=3 conv=fsync,sync 2>/dev/null\n"
+                  "dd if=/dev/urandom of=/tmp/r bs=1M count=2 2>/dev/null\n"
+                  "dd if=/tmp/r of=/dev/vdb bs=1M seek=1 oflag=direct 2>/dev/null\n"
+                  "echo WROTE=$(sha256sum </tmp/r | cut -d' ' -f1)\n"
+                  "echo READ=$(dd if=/dev/vdb bs=1M skip=1 count=2 iflag=direct 2>/dev/null"
+                  " | sha256sum | cut -d' ' -f1)\n")
         r = boot_script(script, devices=["virtio-blk,path=%s,type=dev" % dev], timeout=300)
     finally:
         subprocess.run(["losetup", "-d", dev])
@@ -211,6 +218,9 @@ def test_host_block_device(boot_script, guest, tmp_path):
     with open(backing, "rb") as f:
         f.seek(3 * 512)
         assert f.read(17) == b"loop-device-data\n"
+        f.seek(1 << 20)
+        on_host = hashlib.sha256(f.read(2 << 20)).hexdigest()
+    assert field(r.console, "WROTE") == field(r.console, "READ") == on_host, r.describe()
 
 
 def test_type_dev_needs_a_block_device(vfkit_bin, guest, tmp_path):
