@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The HTTP side of the REST API: listening sockets (rest_listen.c) and the
- * libmicrohttpd daemon (rest_server.c) that feeds requests to rest_handle().
+ * The HTTP side of the REST API: listening sockets (rest_listen.c) and our
+ * own HTTP/1.1 server (rest_server.c, parser in http_parse.c) that feeds
+ * requests to rest_handle().
  * Independent of struct vm so it can be tested with a fake backend.
  */
 #ifndef VFKIT_REST_SERVER_H
@@ -16,7 +17,8 @@
 /* Idle clients (slow or half-open) are dropped after this long. */
 #define REST_CONNECTION_TIMEOUT_S 10
 #define REST_MAX_CONNECTIONS	  256
-#define REST_THREADS		  4
+/* One epoll thread serves every connection (handlers run in it). */
+#define REST_THREADS 1
 /* At exit, how long replies in flight may take to go out. */
 #define REST_DRAIN_MS 500
 
