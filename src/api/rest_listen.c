@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Listening sockets for the REST API. We create them ourselves (rather than
- * letting libmicrohttpd do it) to control the unix socket's mode and stale
- * file handling and to bind exactly the address the URI names.
+ * Listening sockets for the REST API: the unix socket's mode and stale file
+ * handling, and binding exactly the address the URI names.
  */
 #include <errno.h>
 #include <netdb.h>
