@@ -108,7 +108,7 @@ static void dsdt_pci0(struct aml *a, uint64_t ram_bytes)
 
 	aml_name(a, "_CRS");
 	aml_buffer_open(a);
-	aml_res_bus(a, 0, 255);
+	aml_res_bus(a, 0, PCI_BUS_LAST);
 	aml_res_io(a, PCI_CONFIG_PORT, 8);
 	aml_res_word_io(a, 0x0000, PCI_CONFIG_PORT - 1);
 	aml_res_word_io(a, PCI_CONFIG_PORT + 8, 0xffff);
@@ -321,7 +321,7 @@ static long build_mcfg(struct builder *b)
 	m.base = PCI_ECAM_BASE;
 	m.segment = 0;
 	m.start_bus = 0;
-	m.end_bus = (uint8_t)(PCI_ECAM_SIZE / MiB(1) - 1);
+	m.end_bus = PCI_BUS_LAST;
 	finish(&m);
 	return emit(b, &m, sizeof(m));
 }
