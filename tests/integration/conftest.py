@@ -63,9 +63,12 @@ def pytest_runtest_protocol(item, nextitem):
 # --- progress file: resume after the test host died -------------------------------
 #
 # With VFKIT_TEST_PROGRESS=FILE every finished test appends "<outcome> <nodeid>"
-# (outcome passed, failed or skipped) and syncs it. Tests already listed in FILE
-# are deselected, so when the L1 test host locks up and scripts/testhost boots
-# it again, the run goes on where it stopped; tests/run counts from FILE.
+# (outcome passed, failed or skipped) and syncs it; a session starts with a
+# "# session" line and ends with "# end". When the L1 test host locks up,
+# scripts/testhost boots it again and the next session goes on where the last
+# stopped: tests already listed are deselected, except failures from a session
+# that never reached "# end" (the host was failing under them), which run again.
+# tests/run counts each test's last outcome.
 
 _outcomes = {}
 
@@ -74,17 +77,53 @@ def _progress_file():
     return os.environ.get("VFKIT_TEST_PROGRESS")
 
 
+def _append(line):
+    with open(_progress_file(), "a") as f:
+        f.write(line + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _finished_tests(path):
+    """nodeids that need not run again (read after this session's "# session")."""
+    done, session, ended = {}, [], True
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line == "# session":
+                if not ended:  # that session died: its failures get another chance
+                    for nodeid in session:
+                        if done.get(nodeid) == "failed":
+                            del done[nodeid]
+                session, ended = [], False
+            elif line == "# end":
+                ended = True
+            elif " " in line:
+                outcome, nodeid = line.split(" ", 1)
+                done[nodeid] = outcome
+                session.append(nodeid)
+    return set(done)
+
+
+def pytest_sessionstart(session):
+    if _progress_file():
+        _append("# session")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _progress_file():
+        _append("# end")
+
+
 def pytest_collection_modifyitems(config, items):
     path = _progress_file()
     if not path or not os.path.exists(path):
         return
-    with open(path) as f:
-        done = {line.split(" ", 1)[1].rstrip("\n") for line in f if " " in line}
-    keep = [i for i in items if i.nodeid not in done]
+    done = _finished_tests(path)
     dropped = [i for i in items if i.nodeid in done]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
+        items[:] = [i for i in items if i.nodeid not in done]
 
 
 def pytest_runtest_logreport(report):
@@ -97,92 +136,5 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_runtest_logfinish(nodeid, location):
-    path = _progress_file()
-    if not path:
-        return
-    with open(path, "a") as f:
-        f.write("%s %s\n" % (_outcomes.get(nodeid, "failed"), nodeid))
-        f.flush()
-        os.fsync(f.fileno())
-
-
-@pytest.fixture(scope="session")
-def guest():
-    ok, why = vmtest.kvm_usable()
-    if not ok:
-        # tests/run sets VFKIT_REQUIRE_KVM inside the test host: a KVM that
-        # does not work there is a failure, not a reason to skip.
-        if os.environ.get("VFKIT_REQUIRE_KVM"):
-            pytest.fail(why)
-        pytest.skip(why)
-    return vmtest.guest_image()
-
-
-@pytest.fixture(scope="session")
-def guest_tools(guest):
-    return vmtest.guest_image(tools=True)
-
-
-@pytest.fixture(scope="session")
-def vfkit_bin():
-    path = vmtest.vfkit_binary()
-    if not os.access(path, os.X_OK):
-        pytest.fail("no vfkit binary at %s (build it, or set VFKIT)" % path)
-    return path
-
-
-@pytest.fixture
-def script_disk(tmp_path):
-    def make_disk(script, name="script.img"):
-        return vmtest.script_disk(tmp_path / name, script)
-    return make_disk
-
-
-@pytest.fixture
-def vm_factory(tmp_path):
-    vms = []
-
-    def start(argv, log=None, timeout=120):
-        n = len(vms)
-        workdir = tmp_path / ("vm%d" % n)
-        log = log or (workdir / "console.log")
-        vm = vmtest.VM(argv, log, workdir, timeout)
-        vms.append(vm)
-        return vm.start()
-
-    yield start
-    for vm in vms:
-        vm.close()
-
-
-@pytest.fixture
-def vfkit_vm(vm_factory, vfkit_bin, guest, tmp_path, request):
-    count = [0]
-
-    def start(*, disks=(), cpus=1, memory=512, cmdline=None, devices=(), rest="none://",
-              extra=(), timeout=120, tools=False):
-        log = tmp_path / ("console%d.log" % count[0])
-        count[0] += 1
-        g = request.getfixturevalue("guest_tools") if tools else guest
-        argv = [vfkit_bin] + vmtest.vfkit_args(g, log, disks=disks, cpus=cpus,
-                                               memory=memory, cmdline=cmdline,
-                                               devices=devices, rest=rest) + list(extra)
-        return vm_factory(argv, log=log, timeout=timeout)
-    return start
-
-
-@pytest.fixture
-def boot_script(vfkit_vm, script_disk):
-    def run(script, disks=(), **kwargs):
-        disk = script_disk(script)
-        vm = vfkit_vm(disks=[disk] + list(disks), **kwargs)
-        vm.wait()
-        return vm.result()
-    return run
-
-
-def pytest_report_header(config):
-    ok, why = vmtest.kvm_usable()
-    return "vfkit: %s; KVM: %s; testhost mode: %s" % (
-        vmtest.vfkit_binary(), why, os.environ.get("TESTHOST_MODE", "none"))
-
+    if _progress_file():
+        _append("%s %s" % (_outcomes.get(nodeid, "failed"), nodeid))
