@@ -138,3 +138,85 @@ def pytest_runtest_logreport(report):
 def pytest_runtest_logfinish(nodeid, location):
     if _progress_file():
         _append("%s %s" % (_outcomes.get(nodeid, "failed"), nodeid))
+
+
+@pytest.fixture(scope="session")
+def guest():
+    ok, why = vmtest.kvm_usable()
+    if not ok:
+        # tests/run sets VFKIT_REQUIRE_KVM inside the test host: a KVM that
+        # does not work there is a failure, not a reason to skip.
+        if os.environ.get("VFKIT_REQUIRE_KVM"):
+            pytest.fail(why)
+        pytest.skip(why)
+    return vmtest.guest_image()
+
+
+@pytest.fixture(scope="session")
+def guest_tools(guest):
+    return vmtest.guest_image(tools=True)
+
+
+@pytest.fixture(scope="session")
+def vfkit_bin():
+    path = vmtest.vfkit_binary()
+    if not os.access(path, os.X_OK):
+        pytest.fail("no vfkit binary at %s (build it, or set VFKIT)" % path)
+    return path
+
+
+@pytest.fixture
+def script_disk(tmp_path):
+    def make_disk(script, name="script.img"):
+        return vmtest.script_disk(tmp_path / name, script)
+    return make_disk
+
+
+@pytest.fixture
+def vm_factory(tmp_path):
+    vms = []
+
+    def start(argv, log=None, timeout=120):
+        n = len(vms)
+        workdir = tmp_path / ("vm%d" % n)
+        log = log or (workdir / "console.log")
+        vm = vmtest.VM(argv, log, workdir, timeout)
+        vms.append(vm)
+        return vm.start()
+
+    yield start
+    for vm in vms:
+        vm.close()
+
+
+@pytest.fixture
+def vfkit_vm(vm_factory, vfkit_bin, guest, tmp_path, request):
+    count = [0]
+
+    def start(*, disks=(), cpus=1, memory=512, cmdline=None, devices=(), rest="none://",
+              extra=(), timeout=120, tools=False):
+        log = tmp_path / ("console%d.log" % count[0])
+        count[0] += 1
+        g = request.getfixturevalue("guest_tools") if tools else guest
+        argv = [vfkit_bin] + vmtest.vfkit_args(g, log, disks=disks, cpus=cpus,
+                                               memory=memory, cmdline=cmdline,
+                                               devices=devices, rest=rest) + list(extra)
+        return vm_factory(argv, log=log, timeout=timeout)
+    return start
+
+
+@pytest.fixture
+def boot_script(vfkit_vm, script_disk):
+    def run(script, disks=(), **kwargs):
+        disk = script_disk(script)
+        vm = vfkit_vm(disks=[disk] + list(disks), **kwargs)
+        vm.wait()
+        return vm.result()
+    return run
+
+
+def pytest_report_header(config):
+    ok, why = vmtest.kvm_usable()
+    return "vfkit: %s; KVM: %s; testhost mode: %s" % (
+        vmtest.vfkit_binary(), why, os.environ.get("TESTHOST_MODE", "none"))
+
