@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "api/http_parse.h"
+#include "util/hex.h"
 
 /* Head facts gathered while reading the header lines. */
 struct head {
@@ -81,17 +82,6 @@ static bool is_token(const char *s, size_t len)
 	return true;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static enum http_result fail(struct http_parser *p, unsigned int status)
 {
 	p->state = HTTP_S_FAILED;
@@ -117,8 +107,8 @@ static unsigned int decode_path(struct http_request *req, const char *s, size_t 
 		char c = s[i];
 
 		if (c == '%') {
-			int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < len ? hex_digit_value(s[i + 1]) : -1;
+			int lo = i + 2 < len ? hex_digit_value(s[i + 2]) : -1;
 
 			/* A NUL would cut the path short and route it elsewhere. */
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
@@ -162,8 +152,8 @@ static unsigned int parse_target(struct http_request *req, const char *s, size_t
 
 static unsigned int parse_version(struct http_request *req, const char *s, size_t len)
 {
-	if (len != 8 || strncmp(s, "HTTP/", 5) || s[6] != '.' || hexval(s[5]) < 0 ||
-	    hexval(s[5]) > 9 || hexval(s[7]) < 0 || hexval(s[7]) > 9)
+	if (len != 8 || strncmp(s, "HTTP/", 5) || s[6] != '.' || hex_digit_value(s[5]) < 0 ||
+	    hex_digit_value(s[5]) > 9 || hex_digit_value(s[7]) < 0 || hex_digit_value(s[7]) > 9)
 		return 400;
 	if (s[5] != '1')
 		return 505;
@@ -467,10 +457,10 @@ static int parse_chunk_size(const char *s, size_t len, uint64_t *size)
 	size_t i = 0;
 
 	*size = 0;
-	for (; i < len && hexval(s[i]) >= 0; i++) {
+	for (; i < len && hex_digit_value(s[i]) >= 0; i++) {
 		if (*size >> 60)
 			return -1; /* would overflow */
-		*size = *size << 4 | (uint64_t)hexval(s[i]);
+		*size = *size << 4 | (uint64_t)hex_digit_value(s[i]);
 	}
 	if (i == 0)
 		return -1;

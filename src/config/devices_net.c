@@ -4,24 +4,15 @@
 #include <string.h>
 
 #include "config/cli_internal.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util/hex.h"
 
 static int hex_bytes(const char *s, uint8_t *out, size_t nbytes)
 {
 	size_t i;
 
 	for (i = 0; i < nbytes; i++) {
-		int hi = hexval(s[2 * i]), lo = hi < 0 ? -1 : hexval(s[2 * i + 1]);
+		int hi = hex_digit_value(s[2 * i]),
+		    lo = hi < 0 ? -1 : hex_digit_value(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
