@@ -368,6 +368,19 @@ static void run_later(struct rest_server *srv, struct conn *c)
 }
 
 /*
+ * After flush() or read_input() (1 done, 0 try later, -1 gone): true to go on;
+ * otherwise the connection is closed or waits for wait_for.
+ */
+static bool io_went_on(struct rest_server *srv, struct conn *c, int ret, uint32_t wait_for)
+{
+	if (ret < 0)
+		conn_close(srv, c);
+	else if (ret == 0)
+		conn_watch(srv, c, wait_for);
+	return ret > 0;
+}
+
+/*
  * Advances one connection as far as it can go without blocking: write the
  * pending reply, then parse (answering each complete request in turn, so
  * pipelined requests are served in order), then read.
@@ -375,34 +388,16 @@ static void run_later(struct rest_server *srv, struct conn *c)
 static void conn_run(struct rest_server *srv, struct conn *c)
 {
 	for (int budget = CONN_BUDGET; budget > 0; budget--) {
-		int ret;
-
-		if (c->out_len) {
-			ret = flush(c);
-			if (ret < 0) {
-				conn_close(srv, c);
-				return;
-			}
-			if (ret == 0) {
-				conn_watch(srv, c, EPOLLOUT);
-				return;
-			}
-		}
+		if (c->out_len && !io_went_on(srv, c, flush(c), EPOLLOUT))
+			return;
 		if (c->closing) {
 			linger(srv, c);
 			return;
 		}
 		if (parse_buffered(srv, c))
 			continue;
-		ret = read_input(c);
-		if (ret < 0) {
-			conn_close(srv, c);
+		if (!io_went_on(srv, c, read_input(c), EPOLLIN))
 			return;
-		}
-		if (ret == 0) {
-			conn_watch(srv, c, EPOLLIN);
-			return;
-		}
 	}
 	run_later(srv, c);
 }
