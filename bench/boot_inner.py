@@ -2,11 +2,12 @@
 """Boot benchmark body; bench/boot.sh runs it where /dev/kvm works.
 
 For each VMM (vfkit, QEMU microvm, QEMU q35), RUNS times: start it with the
-same guest (1 vCPU, 512 MiB, a virtio-blk disk whose script sleeps a few
-seconds), measure the time from starting the process to the guest's
-@@GUEST_READY@@ line in the console log, then sample /proc/PID/smaps one
-second later: the resident memory of the mappings at least as large as guest
-RAM is the guest's, everything else is the VMM's own. (Both VMMs keep their
+same guest and devices (1 vCPU, 512 MiB, a virtio-blk disk whose script
+sleeps a few seconds, a virtio console into a file), measure the time from
+starting the process to the guest's @@GUEST_READY@@ line in the console log,
+then sample /proc/PID/smaps one second later: the resident memory of the
+mappings at least as large as guest RAM is the guest's, everything else is the
+VMM's own. (Both VMMs keep their
 default guest RAM: anonymous memory with huge pages in QEMU and, unless shared
 memory gets huge pages, in vfkit; the Rss* totals of /proc/PID/status would
 mix guest and VMM memory.) Prints medians and vfkit's ratios.
@@ -30,7 +31,13 @@ BOOT_TIMEOUT = 120
 
 
 def qemu_argv(guest, log, disk, machine):
-    return vmtest.qemu_args(guest, log, disks=[disk], memory=MEM_MIB, machine=machine)
+    """QEMU with the devices vfkit gets: the disk and a virtio console into a
+    file. Without the console the guest's init would skip its wait for hvc0
+    and QEMU would boot a different, smaller machine."""
+    bus = "virtio-serial-device" if machine.startswith("microvm") else "virtio-serial-pci"
+    return vmtest.qemu_args(guest, log, disks=[disk], memory=MEM_MIB, machine=machine) + [
+        "-device", bus, "-chardev", "file,id=vc0,path=%s.hvc0" % log,
+        "-device", "virtconsole,chardev=vc0"]
 
 
 def rss_kib(pid):
