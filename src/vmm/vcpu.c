@@ -35,7 +35,12 @@ static void install_kick_handler(void)
 int vcpu_init(struct vm *vm, struct vcpu *v, unsigned int index,
 	      const struct kvm_cpuid_entry2 *sup, unsigned int nsup)
 {
-	struct cpuid_topo topo = { .index = index, .ncpus = vm->ncpus, .nested = vm->cfg->nested };
+	struct cpuid_topo topo = {
+		.index = index,
+		.ncpus = vm->ncpus,
+		.nested = vm->cfg->nested,
+		.tsc_deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0,
+	};
 
 	memset(v, 0, sizeof(*v));
 	v->vm = vm;

@@ -7,6 +7,7 @@
 
 #define F_HTT            (1u << 28) /* leaf 1 EDX */
 #define F_VMX            (1u << 5)  /* leaf 1 ECX */
+#define F_TSC_DEADLINE   (1u << 24) /* leaf 1 ECX */
 #define F_HYPERVISOR     (1u << 31) /* leaf 1 ECX */
 #define F_CMP_LEGACY     (1u << 1)  /* 0x80000001 ECX */
 #define F_SVM            (1u << 2)  /* 0x80000001 ECX */
@@ -64,6 +65,16 @@ static void fix_leaf1(struct kvm_cpuid_entry2 *e, const struct cpuid_topo *t)
 	e->ecx |= F_HYPERVISOR;
 	if (!t->nested)
 		e->ecx &= ~F_VMX;
+	/*
+	 * KVM_GET_SUPPORTED_CPUID leaves the TSC-deadline timer out since it
+	 * needs the in-kernel LAPIC. Without it Linux uses the LAPIC timer in
+	 * one-shot mode and calibrates it at boot, which took 0.7 s of a 7 s
+	 * boot in the test host.
+	 */
+	if (t->tsc_deadline)
+		e->ecx |= F_TSC_DEADLINE;
+	else
+		e->ecx &= ~F_TSC_DEADLINE;
 }
 
 static void fix_leaf4(struct kvm_cpuid_entry2 *e, const struct cpuid_topo *t)

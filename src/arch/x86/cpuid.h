@@ -20,6 +20,7 @@ struct cpuid_topo {
 	unsigned int index;  /* this vCPU (= APIC id) */
 	unsigned int ncpus;
 	bool nested;         /* expose VMX/SVM (--nested) */
+	bool tsc_deadline;   /* KVM_CAP_TSC_DEADLINE_TIMER: KVM emulates it */
 };
 
 /*

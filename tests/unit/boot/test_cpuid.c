@@ -91,6 +91,7 @@ static void test_intel_leaf1(void **state)
 	assert_true(l1->ecx & (1u << 31));            /* hypervisor */
 	assert_false(l1->ecx & (1u << 5));            /* VMX hidden without --nested */
 	assert_true(l1->ecx & 1);                     /* other features kept */
+	assert_false(l1->ecx & (1u << 24));           /* no TSC deadline without the cap */
 
 	n = build(intel, sizeof(intel) / sizeof(intel[0]), 0, 1, true);
 	l1 = get(n, 1, 0);
@@ -98,6 +99,11 @@ static void test_intel_leaf1(void **state)
 	assert_int_equal((l1->ebx >> 16) & 0xff, 1);
 	assert_false(l1->edx & (1u << 28));
 	assert_true(l1->ecx & (1u << 5)); /* --nested keeps VMX */
+
+	struct cpuid_topo topo = { .index = 0, .ncpus = 1, .tsc_deadline = true };
+
+	n = cpuid_build(intel, sizeof(intel) / sizeof(intel[0]), out, 64, &topo);
+	assert_true(get(n, 1, 0)->ecx & (1u << 24)); /* KVM_CAP_TSC_DEADLINE_TIMER */
 }
 
 static void test_intel_leaf4(void **state)

@@ -21,6 +21,8 @@ static void test_small_guest_has_one_region(void **state)
 	assert_null(gmem_ptr(&mem, 0, MiB(64) + 1));
 	assert_null(gmem_ptr(&mem, MiB(64), 1));
 	assert_non_null(gmem_ptr(&mem, MiB(64) - 1, 1));
+	/* KVM can use 2 MiB page-table entries only if host and guest agree. */
+	assert_int_equal((uintptr_t)mem.base % MiB(2), 0);
 	guest_mem_free(&mem);
 }
 
