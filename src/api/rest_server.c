@@ -27,6 +27,7 @@
 #include "api/http_parse.h"
 #include "api/rest_server.h"
 #include "util/log.h"
+#include "util/thread.h"
 
 /* After a reply that closes, unread input is drained this long (see linger()). */
 #define LINGER_MS	 1000
@@ -577,7 +578,7 @@ static int start_thread(struct rest_server *srv)
 	srv->accepting = true;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&srv->thread, NULL, server_main, srv);
+	ret = thread_create(&srv->thread, server_main, srv);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return -ret;
 }

@@ -12,6 +12,7 @@
 
 #include "arch/x86/cpuid.h"
 #include "util/log.h"
+#include "util/thread.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -272,7 +273,7 @@ int vcpu_start(struct vcpu *v)
 
 	pthread_once(&kick_once, install_kick_handler);
 	v->pause_req = v->stop_req = v->exited = v->parked = false;
-	err = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	err = thread_create(&v->thread, vcpu_thread, v);
 	if (err) {
 		log_error("vCPU %u: creating its thread: %s", v->index, strerror(err));
 		return -1;
