@@ -8,9 +8,10 @@
 #   nat:    guest <-> host through user-mode NAT: vfkit nat (libslirp) against
 #           QEMU -netdev user; iperf3 server on the host's 127.0.0.1, reached
 #           through the gateway; guest->host and host->guest (-R).
-#   socket: two guests joined by one datagram socket, one Ethernet frame per
-#           datagram: vfkit fd= on both ends of a socketpair against QEMU
-#           -netdev dgram on a pair of unix sockets; client->server and -R.
+#   socket: two guests joined by one datagram socketpair, one Ethernet frame
+#           per datagram: vfkit fd= against QEMU -netdev dgram,local.type=fd
+#           on the same kind of socketpair, and -netdev stream on a stream
+#           socketpair ("qemu-stream"); client->server and -R.
 # Prints Mbit/s per run, medians, and vfkit / QEMU ratios. Needs iperf3 on the
 # host (Debian package iperf3). BENCH_NET_CASES="nat:vfkit socket:qemu ..."
 # runs only those. See bench/net_inner.py.
