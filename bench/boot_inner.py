@@ -7,10 +7,10 @@ sleeps a few seconds, a virtio console into a file), measure the time from
 starting the process to the guest's @@GUEST_READY@@ line in the console log,
 then sample /proc/PID/smaps one second later: the resident memory of the
 mappings at least as large as guest RAM is the guest's, everything else is the
-VMM's own. (Both VMMs keep their
-default guest RAM: anonymous memory with huge pages in QEMU and, unless shared
-memory gets huge pages, in vfkit; the Rss* totals of /proc/PID/status would
-mix guest and VMM memory.) Prints medians and vfkit's ratios.
+VMM's own. (Both VMMs keep their default guest RAM: anonymous memory with huge
+pages in QEMU and, unless shared memory gets huge pages, in vfkit; the Rss*
+totals of /proc/PID/status would mix guest and VMM memory.) Prints medians
+and vfkit's ratios.
 
 usage: boot_inner.py RUNS KERNEL INITRD VFKIT WORKDIR
 """

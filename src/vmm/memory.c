@@ -40,7 +40,7 @@ static bool shmem_huge_pages_available(void)
  * address and guest address agree modulo 2 MiB, so guest RAM starts on a
  * 2 MiB boundary (mmap alone gives 4 KiB alignment). Without it every guest
  * page costs its own nested page fault; in the test host that made the guest
- * take 0.4 s instead of 0.15 s to clear an 8 MiB buffer early in boot.
+ * take 0.40 s instead of 0.17 s to clear an 8 MiB buffer early in boot.
  */
 #define HUGE_PAGE_SIZE (2ULL << 20)
 
@@ -59,21 +59,14 @@ static void *reserve_aligned(uint64_t size)
 	return a;
 }
 
-static int map_memfd(struct guest_mem *mem, uint64_t size)
+/* Guest RAM at a 2 MiB boundary: flags MAP_SHARED with a memfd, or MAP_PRIVATE | MAP_ANONYMOUS. */
+static int map_aligned(struct guest_mem *mem, uint64_t size, int flags, int fd)
 {
 	void *at = reserve_aligned(size);
 
 	if (at == MAP_FAILED)
 		return -errno;
-	mem->memfd = memfd_create("vfkit-guest-ram", MFD_CLOEXEC);
-	if (mem->memfd < 0 || ftruncate(mem->memfd, (off_t)size) < 0) {
-		int err = -errno;
-
-		munmap(at, size);
-		return err;
-	}
-	mem->base = mmap(at, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE | MAP_FIXED,
-			 mem->memfd, 0);
+	mem->base = mmap(at, size, PROT_READ | PROT_WRITE, flags | MAP_NORESERVE | MAP_FIXED, fd, 0);
 	if (mem->base == MAP_FAILED) {
 		int err = -errno;
 
@@ -83,21 +76,12 @@ static int map_memfd(struct guest_mem *mem, uint64_t size)
 	return 0;
 }
 
-static int map_anonymous(struct guest_mem *mem, uint64_t size)
+static int map_memfd(struct guest_mem *mem, uint64_t size)
 {
-	void *at = reserve_aligned(size);
-
-	if (at == MAP_FAILED)
+	mem->memfd = memfd_create("vfkit-guest-ram", MFD_CLOEXEC);
+	if (mem->memfd < 0 || ftruncate(mem->memfd, (off_t)size) < 0)
 		return -errno;
-	mem->base = mmap(at, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-	if (mem->base == MAP_FAILED) {
-		int err = -errno;
-
-		munmap(at, size);
-		return err;
-	}
-	return 0;
+	return map_aligned(mem, size, MAP_SHARED, mem->memfd);
 }
 
 int guest_mem_init(struct guest_mem *mem, uint64_t size, uint64_t low_max, uint64_t high_start)
@@ -107,7 +91,8 @@ int guest_mem_init(struct guest_mem *mem, uint64_t size, uint64_t low_max, uint6
 
 	memset(mem, 0, sizeof(*mem));
 	mem->memfd = -1;
-	ret = shmem_huge_pages_available() ? map_memfd(mem, size) : map_anonymous(mem, size);
+	ret = shmem_huge_pages_available() ? map_memfd(mem, size)
+					   : map_aligned(mem, size, MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	if (ret < 0) {
 		if (mem->base == MAP_FAILED)
 			mem->base = NULL;

@@ -304,7 +304,7 @@ static void check_mcfg(const struct acpi_header *h)
 	assert_int_equal(m->base, PCI_ECAM_BASE);
 	assert_int_equal(m->segment, 0);
 	assert_int_equal(m->start_bus, 0);
-	assert_int_equal(m->end_bus, PCI_BUS_LAST);
+	assert_int_equal(m->end_bus, 0); /* bus 0 only: Linux probes every bus up to it */
 }
 
 static bool contains(const void *hay, size_t hlen, const void *needle, size_t nlen)
