@@ -45,7 +45,8 @@ def test_ext4_disk_two_cpus_tools(guest_tools, vm_factory, tmp_path):
                                      cmdline=cmdline), log=log)
     vm.wait()
     r = vm.result()
-    assert r.markers.ready["cpus"] == "2", r.describe()
+    ready = r.markers.ready
+    assert ready is not None and ready["cpus"] == "2", r.describe()
     assert "ext4-payload" in r.console, r.describe()
     assert "fio-3." in r.console and "socat version" in r.console, r.describe()
     assert r.markers.status == 0, r.describe()
