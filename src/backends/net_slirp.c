@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * nat: user-mode NAT through libslirp. The guest network is 192.168.64.0/24,
- * the range macOS vmnet's shared mode gives vfkit users: the gateway, which
- * is also the host (its 127.0.0.1), is 192.168.64.1 and the guest gets
- * 192.168.64.2 by DHCP (slirp's pool is 16 addresses from there). DNS
- * queries to 192.168.64.254 are forwarded to the host's resolver (slirp
- * cannot serve DNS on the gateway address). IPv4 only; no inbound
- * connections.
+ * the range macOS vmnet's shared mode gives vfkit users: the gateway is
+ * 192.168.64.1 and the guest gets 192.168.64.2 by DHCP (slirp's pool is 16
+ * addresses from there). DNS queries to 192.168.64.254 are forwarded to the
+ * host's resolver (slirp cannot serve DNS on the gateway address). IPv4
+ * only; no inbound connections. The guest never reaches the host's loopback:
+ * see net_nat_filter.c for what it can reach.
  *
  * Integration with the epoll loop: slirp wants poll()-style cycles
  * (slirp_pollfds_fill, poll, slirp_pollfds_poll). Its sockets are mirrored
@@ -16,6 +16,7 @@
  * only delay a socket until the next timer tick. slirp's own timers share a
  * second timerfd.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -28,15 +29,11 @@
 #include <slirp/libslirp.h>
 
 #include "backends/net.h"
+#include "backends/net_nat_filter.h"
 #include "config/config.h"
 #include "util/log.h"
 #include "vmm/loop.h"
 
-#define SLIRP_NET    "192.168.64.0"
-#define SLIRP_MASK   "255.255.255.0"
-#define SLIRP_HOST   "192.168.64.1"
-#define SLIRP_DNS    "192.168.64.254"
-#define SLIRP_DHCP   "192.168.64.2"
 #define SLIRP_MTU    1500
 #define MAX_CYCLE_MS 500u /* upper bound on the wait between cycles */
 #define RXQ_MAX	     512  /* frames kept while the guest has no buffers */
@@ -446,10 +443,27 @@ static void nat_cycle_timer_event(void *opaque, uint32_t events)
 
 /* --- backend ops --- */
 
+/* IPv4 refusals name what the guest aimed at; others (IPv6 chatter) are silent. */
+static void nat_log_refusal(const uint8_t *frame, size_t len, const char *why)
+{
+	char dst[INET_ADDRSTRLEN] = "?";
+
+	if (len < NET_ETH_HLEN + 20 || frame[12] != 0x08 || frame[13] != 0x00)
+		return;
+	inet_ntop(AF_INET, frame + NET_ETH_HLEN + 16, dst, sizeof(dst));
+	log_ratelimited(LOG_LEVEL_WARN, "virtio-net: nat: dropped a guest packet to %s: %s", dst,
+			why);
+}
+
 static int nat_send(struct net_backend *be, const uint8_t *frame, size_t len)
 {
 	struct nat *n = (struct nat *)be;
+	const char *why = nat_guest_frame_refusal(frame, len);
 
+	if (why) {
+		nat_log_refusal(frame, len, why);
+		return 0; /* dropped on purpose, as a router would */
+	}
 	slirp_input(n->slirp, frame, (int)len);
 	return 0;
 }
@@ -526,15 +540,16 @@ static Slirp *nat_new_slirp(struct nat *n)
 		.in6_enabled = false,
 		.if_mtu = SLIRP_MTU,
 		.if_mru = SLIRP_MTU,
-		.disable_host_loopback = false,
+		/* The gateway and unused NAT addresses are not 127.0.0.1. */
+		.disable_host_loopback = true,
 		.enable_emu = false,
 	};
 
-	inet_pton(AF_INET, SLIRP_NET, &sc.vnetwork);
-	inet_pton(AF_INET, SLIRP_MASK, &sc.vnetmask);
-	inet_pton(AF_INET, SLIRP_HOST, &sc.vhost);
-	inet_pton(AF_INET, SLIRP_DNS, &sc.vnameserver);
-	inet_pton(AF_INET, SLIRP_DHCP, &sc.vdhcp_start);
+	sc.vnetwork.s_addr = htonl(NAT_NET);
+	sc.vnetmask.s_addr = htonl(NAT_MASK);
+	sc.vhost.s_addr = htonl(NAT_GATEWAY);
+	sc.vnameserver.s_addr = htonl(NAT_DNS);
+	sc.vdhcp_start.s_addr = htonl(NAT_DHCP_START);
 	return slirp_new(&sc, &nat_callbacks, n);
 }
 
@@ -579,8 +594,8 @@ int net_slirp_open(const struct net_backend *tmpl, struct net_config *cfg, struc
 		return ret;
 	}
 	nat_fill(n);
-	log_info("virtio-net: nat: guest network %s/24, gateway %s, DNS %s", SLIRP_NET, SLIRP_HOST,
-		 SLIRP_DNS);
+	log_info("virtio-net: nat: guest network 192.168.64.0/24, gateway 192.168.64.1, "
+		 "DNS 192.168.64.254; host loopback unreachable");
 	*out = &n->be;
 	return 0;
 }

@@ -6,11 +6,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
 
 #include "backends/net.h"
+#include "backends/net_nat_filter.h"
 #include "config/config.h"
 #include "net_test_util.h"
 
@@ -197,6 +200,7 @@ static void test_oversized(void **state)
 struct tcp_test {
 	struct nat_test *t;
 	int lsock, conn;
+	uint32_t addr; /* the host address the guest connects to */
 	uint16_t port;
 	uint32_t server_isn;
 	size_t got;
@@ -204,15 +208,15 @@ struct tcp_test {
 	uint8_t payload[BIG_PAYLOAD];
 };
 
-static size_t build_tcp(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
-			const uint8_t *data, size_t dlen)
+/* A TCP segment from the guest (192.168.64.2:40000) to dst (network order). */
+static size_t build_tcp(uint8_t *f, uint32_t dst, uint16_t dport, uint32_t seq, uint32_t ack,
+			uint8_t flags, const uint8_t *data, size_t dlen)
 {
 	static const uint8_t gw_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
 	uint8_t *ip = f + 14, *tcp = ip + 20, ph[12];
-	uint32_t src, dst;
+	uint32_t src;
 
 	inet_pton(AF_INET, "192.168.64.2", &src);
-	inet_pton(AF_INET, "192.168.64.1", &dst);
 	memcpy(f, gw_mac, 6); /* slirp does not check the destination MAC */
 	memcpy(f + 6, guest_mac, 6);
 	put16be(f + 12, 0x0800);
@@ -268,16 +272,16 @@ static int tcp_step(void *opaque, int phase)
 	switch (phase) {
 	case 0:
 		send_arp(c->t->be); /* slirp learns the guest's MAC */
-		len = build_tcp(frame, c->port, 1000, 0, 0x02, NULL, 0);
+		len = build_tcp(frame, c->addr, c->port, 1000, 0, 0x02, NULL, 0);
 		assert_int_equal(net_backend_send(c->t->be, frame, len), 0);
 		net_backend_flush(c->t->be);
 		return 1;
 	case 1:
 		if (!find_synack(c->t, &c->server_isn))
 			return 1;
-		len = build_tcp(frame, c->port, 1001, c->server_isn + 1, 0x10, NULL, 0);
+		len = build_tcp(frame, c->addr, c->port, 1001, c->server_isn + 1, 0x10, NULL, 0);
 		assert_int_equal(net_backend_send(c->t->be, frame, len), 0);
-		len = build_tcp(frame, c->port, 1001, c->server_isn + 1, 0x18, c->payload,
+		len = build_tcp(frame, c->addr, c->port, 1001, c->server_isn + 1, 0x18, c->payload,
 				BIG_PAYLOAD);
 		assert_int_equal(net_backend_send(c->t->be, frame, len), 0);
 		net_backend_flush(c->t->be);
@@ -296,25 +300,271 @@ static int tcp_step(void *opaque, int phase)
 	}
 }
 
-/* A 60000-byte segment (MSS 1460) reaches the host socket intact. */
+/* The first up, non-loopback IPv4 address of this host (network order), or 0. */
+static uint32_t host_external_ipv4(void)
+{
+	struct ifaddrs *ifs, *i;
+	uint32_t found = 0;
+
+	if (getifaddrs(&ifs) < 0)
+		return 0;
+	for (i = ifs; i && !found; i = i->ifa_next) {
+		uint32_t a;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+		    (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+		if ((ntohl(a) >> 24) != 127)
+			found = a;
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
+/* A listening TCP socket on addr (network order); its port in *port. */
+static int tcp_listener(uint32_t addr, uint16_t *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = addr};
+	socklen_t al = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s, 8), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	return s;
+}
+
+/*
+ * A 60000-byte segment (MSS 1460) reaches the host socket intact. The host
+ * is reached on one of its own non-loopback addresses, as a guest does.
+ */
 static void test_tcp_big_segment(void **state)
 {
 	struct tcp_test c = {.t = *state, .conn = -1};
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t al = sizeof(a);
 
+	c.addr = host_external_ipv4();
+	if (!c.addr) {
+		print_message("no non-loopback IPv4 address on this host to connect to\n");
+		skip();
+	}
 	for (size_t i = 0; i < BIG_PAYLOAD; i++)
 		c.payload[i] = (uint8_t)(i * 13 + i / 256);
-	c.lsock = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	assert_int_equal(bind(c.lsock, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(c.lsock, 1), 0);
-	assert_int_equal(getsockname(c.lsock, (struct sockaddr *)&a, &al), 0);
-	c.port = ntohs(a.sin_port);
+	c.lsock = tcp_listener(c.addr, &c.port);
 	assert_int_equal(run_loop_steps(c.t->loop, tcp_step, &c, 5000), -1);
 	assert_memory_equal(c.rx, c.payload, BIG_PAYLOAD);
 	close(c.conn);
 	close(c.lsock);
+}
+
+/* --- the host's loopback stays out of the guest's reach --- */
+
+#define PROBE_TICKS 60 /* 300 ms of loop cycles for slirp to act on the probes */
+
+struct loopback_probe {
+	struct nat_test *t;
+	int tcp_lsock, udp_sock;
+	uint16_t tcp_port, udp_port;
+	unsigned int accepted, udp_received;
+	int ticks;
+};
+
+/* Destinations that slirp turned into 127.0.0.1 (or took as given). */
+static const char *const loopback_aliases[] = {
+	"192.168.64.1", /* the gateway */
+	"192.168.64.9", /* an unused NAT address */
+	"127.0.0.1",
+	"0.0.0.0",
+};
+
+static uint32_t ip4(const char *s)
+{
+	uint32_t a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+static void send_frame(struct net_backend *be, const uint8_t *f, size_t len)
+{
+	assert_int_equal(net_backend_send(be, f, len), 0);
+}
+
+static void send_probes(struct loopback_probe *p)
+{
+	static const uint8_t gw_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
+	static const uint8_t hello[] = "hello host";
+	uint8_t frame[256];
+
+	send_arp(p->t->be);
+	for (size_t i = 0; i < sizeof(loopback_aliases) / sizeof(loopback_aliases[0]); i++) {
+		uint32_t dst = ip4(loopback_aliases[i]);
+
+		send_frame(p->t->be, frame,
+			   build_tcp(frame, dst, p->tcp_port, 1000, 0, 0x02, NULL, 0));
+		send_frame(p->t->be, frame,
+			   build_udp(frame, gw_mac, guest_mac, ip4("192.168.64.2"), dst, 40001,
+				     p->udp_port, hello, sizeof(hello)));
+	}
+	net_backend_flush(p->t->be);
+}
+
+static int probe_step(void *opaque, int phase)
+{
+	struct loopback_probe *p = opaque;
+	uint8_t buf[64];
+	int c;
+
+	if (phase == 0) {
+		send_probes(p);
+		return 1;
+	}
+	c = accept(p->tcp_lsock, NULL, NULL);
+	if (c >= 0) {
+		p->accepted++;
+		close(c);
+	}
+	if (recv(p->udp_sock, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		p->udp_received++;
+	return ++p->ticks < PROBE_TICKS ? 1 : -1;
+}
+
+/*
+ * TCP SYNs and UDP datagrams to the gateway, an unused NAT address,
+ * 127.0.0.1 and 0.0.0.0 must not reach host sockets bound to 127.0.0.1
+ * (such as vfkit's REST API on tcp://localhost), and no SYN-ACK may return.
+ */
+static void test_host_loopback_unreachable(void **state)
+{
+	struct loopback_probe p = {.t = *state};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = ip4("127.0.0.1")};
+	socklen_t al = sizeof(a);
+	uint32_t isn;
+
+	p.tcp_lsock = tcp_listener(ip4("127.0.0.1"), &p.tcp_port);
+	p.udp_sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(bind(p.udp_sock, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(p.udp_sock, (struct sockaddr *)&a, &al), 0);
+	p.udp_port = ntohs(a.sin_port);
+
+	assert_int_equal(run_loop_steps(p.t->loop, probe_step, &p, 5000), -1);
+	assert_int_equal(p.accepted, 0);
+	assert_int_equal(p.udp_received, 0);
+	assert_false(find_synack(p.t, &isn));
+	close(p.tcp_lsock);
+	close(p.udp_sock);
+}
+
+/* --- the filter's rules, frame by frame --- */
+
+struct filter_case {
+	const char *dst;
+	uint8_t proto; /* 1 ICMP, 6 TCP, 17 UDP */
+	uint16_t dport;
+	bool fragment;
+	bool allowed;
+};
+
+static size_t build_probe(uint8_t *f, const struct filter_case *fc)
+{
+	static const uint8_t mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
+	uint8_t payload[8] = {8, 0}; /* ICMP echo request */
+	size_t len;
+
+	if (fc->proto == 6)
+		len = build_tcp(f, ip4(fc->dst), fc->dport, 1, 0, 0x02, NULL, 0);
+	else
+		len = build_udp(f, mac, guest_mac, ip4("192.168.64.2"), ip4(fc->dst), 40000,
+				fc->dport, payload, sizeof(payload));
+	if (fc->proto == 1) {
+		f[14 + 9] = 1; /* the ICMP header takes the UDP header's place */
+		memcpy(f + 14 + 20, payload, sizeof(payload));
+	}
+	if (fc->fragment)
+		put16be(f + 14 + 6, 0x2000); /* more fragments */
+	return len;
+}
+
+static void test_filter_rules(void **state)
+{
+	static const struct filter_case cases[] = {
+		{"8.8.8.8", 6, 443, false, true},
+		{"192.0.2.2", 6, 8081, false, true}, /* the host's LAN address */
+		{"10.0.0.1", 17, 123, false, true},
+		{"1.1.1.1", 1, 0, false, true},
+		{"192.168.64.254", 17, 53, false, true},
+		{"192.168.64.254", 6, 53, false, true},
+		{"192.168.64.254", 1, 0, false, true},
+		{"192.168.64.1", 17, 67, false, true},
+		{"255.255.255.255", 17, 67, false, true},
+		{"192.168.64.1", 1, 0, false, true},
+		{"192.168.64.1", 6, 8081, false, false},
+		{"192.168.64.1", 17, 53, false, false},
+		{"192.168.64.1", 17, 67, true, false},
+		{"192.168.64.254", 6, 8081, false, false},
+		{"192.168.64.254", 17, 5353, false, false},
+		{"192.168.64.254", 17, 53, true, false},
+		{"192.168.64.2", 6, 22, false, false},
+		{"192.168.64.255", 17, 67, false, false},
+		{"255.255.255.255", 17, 9, false, false},
+		{"127.0.0.1", 6, 8081, false, false},
+		{"127.0.0.53", 17, 53, false, false},
+		{"127.255.255.254", 1, 0, false, false},
+		{"0.0.0.0", 6, 8081, false, false},
+		{"0.1.2.3", 17, 53, false, false},
+	};
+	uint8_t f[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct filter_case *fc = &cases[i];
+		const char *why = nat_guest_frame_refusal(f, build_probe(f, fc));
+
+		if ((why == NULL) != fc->allowed)
+			fail_msg("%s proto %u port %u%s: %s", fc->dst, fc->proto, fc->dport,
+				 fc->fragment ? " (fragment)" : "", why ? why : "allowed");
+	}
+}
+
+/* IPv6 (::1, ::ffff:127.0.0.1, anything), VLAN tags and bad headers never reach slirp. */
+static void test_filter_other_frames(void **state)
+{
+	static const uint8_t v6_dsts[][16] = {
+		{[15] = 1},
+		{[10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1},
+		{0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+	};
+	uint8_t f[256] = {0};
+	struct filter_case ok = {"8.8.8.8", 17, 53, false, true};
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v6_dsts) / sizeof(v6_dsts[0]); i++) {
+		memset(f, 0, sizeof(f));
+		put16be(f + 12, 0x86dd);
+		f[14] = 0x60;
+		put16be(f + 14 + 4, 8);
+		f[14 + 6] = 17;
+		f[14 + 7] = 64;
+		memcpy(f + 14 + 24, v6_dsts[i], 16);
+		assert_non_null(nat_guest_frame_refusal(f, 14 + 40 + 8));
+	}
+	len = build_probe(f, &ok);
+	assert_null(nat_guest_frame_refusal(f, len));
+	assert_non_null(nat_guest_frame_refusal(f, 13));
+	assert_non_null(nat_guest_frame_refusal(f, 14 + 19)); /* truncated IPv4 header */
+	f[14] = 0x44;					      /* IHL 16 bytes */
+	assert_non_null(nat_guest_frame_refusal(f, len));
+	f[14] = 0x45;
+	put16be(f + 14 + 2, (uint16_t)(len - 14 + 1)); /* longer than the frame */
+	assert_non_null(nat_guest_frame_refusal(f, len));
+	put16be(f + 14 + 2, (uint16_t)(len - 14));
+	put16be(f + 12, 0x8100); /* VLAN tag */
+	assert_non_null(nat_guest_frame_refusal(f, len));
+	put16be(f + 12, 0x0806); /* ARP */
+	assert_null(nat_guest_frame_refusal(f, len));
 }
 
 int main(void)
@@ -324,6 +574,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_arp_flow_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_big_segment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_loopback_unreachable, setup, teardown),
+		cmocka_unit_test(test_filter_rules),
+		cmocka_unit_test(test_filter_other_frames),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
