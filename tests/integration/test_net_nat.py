@@ -1,11 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
 """virtio-net with the nat backend (libslirp), reference 5.6 and 10.
 
-One guest: DHCP gives it 192.168.64.2 (gateway/host 192.168.64.1, DNS
-forwarded from 192.168.64.254), it downloads a file from an HTTP server on
-the host's 127.0.0.1 through the gateway and checks its MD5, resolves a name
-through the forwarded DNS, and reports the MAC it sees. vfkit logs the lease
-and GET /vm/inspect shows it as the device's ipAddress.
+One guest: DHCP gives it 192.168.64.2 (gateway 192.168.64.1, DNS forwarded
+from 192.168.64.254), it downloads a file from an HTTP server on one of the
+host's non-loopback addresses and checks its MD5, resolves a name through the
+forwarded DNS, and reports the MAC it sees. vfkit logs the lease and GET
+/vm/inspect shows it as the device's ipAddress.
+
+The host's loopback is out of the guest's reach: an HTTP server on 127.0.0.1
+and vfkit's own REST API on tcp://127.0.0.1 cannot be reached through the
+gateway, an unused NAT address or the DNS address (libslirp maps those to the
+host's loopback unless told not to), while the same wget reaches the host on
+its other address.
 
 DNS forwarding goes to the host's resolver (/etc/resolv.conf). In the L1
 test host that file is on a throw-away overlay, so the test points it at a
@@ -35,27 +41,74 @@ NET_RE = re.compile(r"@@NET@@ (\S+) ?([^\r\n]*)")
 in_l1 = os.environ.get("TESTHOST_MODE") == "l1"
 
 
+L1_HOST_ADDR = "10.200.0.1"
+
+
 @pytest.fixture(scope="module", autouse=True)
 def loopback_up():
-    """The L1 test host boots with lo down; slirp reaches the host through it."""
+    """The L1 test host boots with lo down; the DNS server below listens on it."""
     if in_l1:
         subprocess.run(["ip", "link", "set", "lo", "up"], check=False)
 
 
+def _ip(*args):
+    return subprocess.run(["ip"] + list(args), capture_output=True, text=True)
+
+
 @pytest.fixture
-def http_blob(tmp_path):
-    """An HTTP server on 127.0.0.1 serving /blob (2 MiB of random bytes)."""
+def host_addr():
+    """A non-loopback IPv4 address of this host, as a guest reaches its host.
+
+    L1 has only lo, so the test gives it one: on a dummy interface, or as a
+    second address of lo when the kernel has no dummy driver (the NAT filters
+    destinations, not interfaces)."""
+    if not in_l1:
+        out = _ip("-4", "-o", "addr", "show", "scope", "global").stdout.split()
+        addrs = [w.split("/")[0] for i, w in enumerate(out) if i and out[i - 1] == "inet"]
+        if not addrs:
+            pytest.skip("this host has no non-loopback IPv4 address for the guest to reach")
+        yield addrs[0]
+        return
+    if _ip("link", "add", "vfkit-d0", "type", "dummy").returncode == 0:
+        assert _ip("addr", "add", L1_HOST_ADDR + "/24", "dev", "vfkit-d0").returncode == 0
+        assert _ip("link", "set", "vfkit-d0", "up").returncode == 0
+        yield L1_HOST_ADDR
+        _ip("link", "del", "vfkit-d0")
+    else:
+        r = _ip("addr", "add", L1_HOST_ADDR + "/32", "dev", "lo")
+        assert r.returncode == 0, r.stderr
+        yield L1_HOST_ADDR
+        _ip("addr", "del", L1_HOST_ADDR + "/32", "dev", "lo")
+
+
+def _serve_dir(addr, directory):
+    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(  # noqa: E731
+        *a, directory=str(directory), **kw)
+    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
+    srv = http.server.ThreadingHTTPServer((addr, 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+@pytest.fixture
+def http_blob(tmp_path, host_addr):
+    """HTTP servers serving /blob (2 MiB of random bytes): one on host_addr,
+    one on 127.0.0.1 that the guest must not reach."""
     blob = os.urandom(2 << 20)
     (tmp_path / "www").mkdir()
     (tmp_path / "www" / "blob").write_bytes(blob)
-    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(  # noqa: E731
-        *a, directory=str(tmp_path / "www"), **kw)
-    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield srv.server_address[1], hashlib.md5(blob).hexdigest()
+    srv = _serve_dir(host_addr, tmp_path / "www")
+    loop_srv = _serve_dir("127.0.0.1", tmp_path / "www")
+    yield (host_addr, srv.server_address[1], loop_srv.server_address[1],
+           hashlib.md5(blob).hexdigest())
     srv.shutdown()
+    loop_srv.shutdown()
+
+
+def free_tcp_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def dns_answer(query):
@@ -107,7 +160,10 @@ def dns_server():
             f.write(old)
 
 
-def guest_script(port):
+def guest_script(host, port, loop_port, rest_port):
+    probes = " ".join("%s:%d/%s" % t for t in [
+        ("$GW", loop_port, "blob"), ("$GW", rest_port, "vm/state"),
+        ("192.168.64.9", rest_port, "vm/state"), ("192.168.64.254", rest_port, "vm/state")])
     return """
 ip link set eth0 up
 printf '#!/bin/sh\\nexec sh /etc/udhcpc.script "$@"\\n' > /tmp/u.sh; chmod +x /tmp/u.sh
@@ -117,21 +173,26 @@ echo "@@NET@@ addr $(ip -4 addr show eth0 | awk '/inet / {print $2}')"
 GW=$(ip route | awk '/default/ {print $3}')
 echo "@@NET@@ gw $GW"
 echo "@@NET@@ dns $(awk '/nameserver/ {print $2; exit}' /etc/resolv.conf)"
-wget -q -O /tmp/blob http://$GW:%d/blob && echo "@@NET@@ md5 $(md5sum /tmp/blob | cut -d' ' -f1)"
+wget -q -O /tmp/blob http://%s:%d/blob && echo "@@NET@@ md5 $(md5sum /tmp/blob | cut -d' ' -f1)"
 echo "@@NET@@ resolved $(nslookup %s 2>/dev/null | tail -n +3 | grep -o '192\\.0\\.2\\.[0-9]*' | head -1)"
+for t in %s; do
+  wget -q -T 5 -O /tmp/r "http://$t" && echo "@@NET@@ reached $t $(head -c 200 /tmp/r)"
+done
 echo "@@NET@@ done"
 sleep 120
-""" % (port, DNS_NAME)
+""" % (host, port, DNS_NAME, probes)
 
 
 def net_values(vm):
     return dict(NET_RE.findall(vm.console))
 
 
-def test_nat_dhcp_dns_http_and_lease(vfkit_vm, script_disk, tmp_path, http_blob, dns_server):
-    port, md5 = http_blob
-    rest = "unix://%s" % (tmp_path / "rest.sock")
-    vm = vfkit_vm(disks=[script_disk(guest_script(port))], rest=rest,
+def test_nat_dhcp_dns_http_and_lease(vfkit_vm, script_disk, http_blob, dns_server):
+    host, port, loop_port, md5 = http_blob
+    rest_port = free_tcp_port()
+    rest = "tcp://127.0.0.1:%d" % rest_port
+    script = guest_script(host, port, loop_port, rest_port)
+    vm = vfkit_vm(disks=[script_disk(script)], rest=rest,
                   devices=["virtio-net,nat,mac=%s" % MAC], timeout=300)
     deadline = time.monotonic() + vmtest.scale(240)
     while "done" not in net_values(vm):
@@ -145,6 +206,7 @@ def test_nat_dhcp_dns_http_and_lease(vfkit_vm, script_disk, tmp_path, http_blob,
     assert got["gw"] == "192.168.64.1", desc
     assert got["dns"] == "192.168.64.254", desc
     assert got.get("md5") == md5, desc
+    assert "reached" not in got, desc
     if dns_server:
         assert got["resolved"] == dns_server, desc
     assert "virtio-net: guest %s got address 192.168.64.2 (DHCP)" % MAC in vm.stderr, desc
@@ -155,4 +217,7 @@ def test_nat_dhcp_dns_http_and_lease(vfkit_vm, script_disk, tmp_path, http_blob,
     assert len(nets) == 1, body
     assert nets[0]["nat"] is True and nets[0]["macAddress"] == MAC, body
     assert nets[0]["ipAddress"] == "192.168.64.2", body
+    assert "dropped a guest packet to 192.168.64.1" in vm.stderr, desc
+    status, body = vmtest.rest(rest, "GET", "/vm/state")
+    assert status == 200 and body["state"] == "VirtualMachineStateRunning", body
     vm.kill()
