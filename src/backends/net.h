@@ -43,10 +43,11 @@ struct net_backend_cb {
 };
 
 struct net_backend_info {
-	const char *kind;  /* "nat", "fd", "unixgram" */
-	unsigned int mtu;  /* IP MTU to announce to the guest */
-	size_t max_frame;  /* longest frame net_backend_send() accepts */
-	bool trusted_csum; /* delivered frames carry correct checksums (local stack) */
+	const char *kind;     /* "nat", "fd", "unixgram" */
+	unsigned int mtu;     /* IP MTU to announce to the guest */
+	size_t max_frame;     /* longest frame net_backend_send() accepts */
+	bool trusted_csum;    /* delivered frames carry correct checksums (local stack) */
+	uint32_t dhcp_server; /* its DHCP server's IPv4 address (network order), 0: unknown */
 };
 
 /*
@@ -111,5 +112,29 @@ void net_format_mac(char *buf, const uint8_t mac[6]);
  * MAC (chaddr) and returns true. Safe on any input.
  */
 bool net_dhcp_parse_ack(const uint8_t *frame, size_t len, uint32_t *yiaddr, uint8_t chaddr[6]);
+
+/*
+ * Which DHCPACK may publish the guest's address: one for mac, answering a
+ * transaction the guest started, from server (network order; 0 when the
+ * backend cannot know its DHCP server). See net_dhcp.c. Not thread-safe:
+ * the device calls it under its lock.
+ */
+#define DHCP_SNOOP_XIDS 4 /* transactions remembered (DISCOVER and REQUEST, retries) */
+
+struct dhcp_snoop {
+	uint8_t mac[6];
+	uint32_t server;
+	uint32_t xids[DHCP_SNOOP_XIDS];
+	unsigned int nxids, next_xid;
+};
+
+void dhcp_snoop_init(struct dhcp_snoop *s, const uint8_t mac[6], uint32_t server);
+
+/* A frame the guest sent: remembers the xid of its DHCPDISCOVER or DHCPREQUEST. */
+void dhcp_snoop_guest_frame(struct dhcp_snoop *s, const uint8_t *frame, size_t len);
+
+/* A frame for the guest: true with *yiaddr when it is an acceptable DHCPACK. */
+bool dhcp_snoop_peer_frame(struct dhcp_snoop *s, const uint8_t *frame, size_t len,
+			   uint32_t *yiaddr);
 
 #endif

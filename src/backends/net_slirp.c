@@ -573,6 +573,7 @@ int net_slirp_open(const struct net_backend *tmpl, struct net_config *cfg, struc
 		 */
 		.max_frame = NET_MAX_FRAME_TSO,
 		.trusted_csum = true,
+		.dhcp_server = htonl(NAT_GATEWAY), /* slirp's bootp replies come from vhost */
 	};
 	n->rxq_tail = &n->rxq_head;
 	n->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -55,6 +55,7 @@ struct vnet {
 	char mac_str[18];
 	uint16_t status;
 	uint32_t lease; /* last address seen in a DHCPACK (network order) */
+	struct dhcp_snoop dhcp;
 
 	bool rx_waiting; /* the backend holds frames until the guest adds buffers */
 	bool tx_blocked; /* the backend said -EAGAIN */
@@ -70,19 +71,20 @@ struct vnet {
 
 /* --- receive: backend -> guest --- */
 
+/* Publishes the address of a DHCPACK that answers the guest's own request. */
 static void vnet_note_lease(struct vnet *n, const uint8_t *frame, size_t len)
 {
-	uint8_t chaddr[6];
-	char ip[INET_ADDRSTRLEN], mac[18];
+	char ip[INET_ADDRSTRLEN];
 	uint32_t addr;
 	char *s;
 
-	if (!net_dhcp_parse_ack(frame, len, &addr, chaddr) || addr == n->lease)
+	if (!dhcp_snoop_peer_frame(&n->dhcp, frame, len, &addr) || addr == n->lease)
 		return;
 	n->lease = addr;
 	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
-	net_format_mac(mac, chaddr);
-	log_info("virtio-net: guest %s got address %s (DHCP)", mac, ip);
+	/* A guest can make its server hand out new addresses in a loop. */
+	log_ratelimited(LOG_LEVEL_INFO, "virtio-net: guest %s got address %s (DHCP)", n->mac_str,
+			ip);
 	s = strdup(ip);
 	if (!s)
 		return;
@@ -203,6 +205,7 @@ static void vnet_tx_chain(struct vnet *n, const struct virtq_chain *c)
 	if (virtq_chain_read(c, 0, &hdr, HDR_LEN) != HDR_LEN ||
 	    virtq_chain_read(c, HDR_LEN, n->tx_frame, len) != len)
 		return;
+	dhcp_snoop_guest_frame(&n->dhcp, n->tx_frame, len);
 	if (net_tx_prepare(&n->tx, &hdr, n->tx_frame, len, n->info->max_frame) < 0) {
 		log_ratelimited(LOG_LEVEL_WARN,
 				"virtio-net: dropping a malformed %zu-byte frame "
@@ -390,6 +393,7 @@ int virtio_net_create(struct vm *vm, struct device_config *dev)
 		return -1;
 	}
 	n->info = net_backend_info(n->be);
+	dhcp_snoop_init(&n->dhcp, n->mac, n->info->dhcp_server);
 	n->status = VIRTIO_NET_S_LINK_UP;
 	if (vm_at_exit(vm, vnet_at_exit, n) < 0) {
 		net_backend_close(n->be);

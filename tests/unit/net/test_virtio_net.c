@@ -406,26 +406,129 @@ static void test_rx_waits_for_buffers(void **state)
 	assert_int_equal(*(uint8_t *)gptr(&fx->drv, h.gpas[1] + HDR + 100, 1), 2);
 }
 
+/* A DHCP message (op 1 request, 2 reply) from 68 to 67 or back, broadcast. */
+static size_t dhcp_frame(uint8_t *frame, uint8_t op, uint8_t type, const uint8_t chaddr[6],
+			 uint32_t xid, const char *yiaddr)
+{
+	uint8_t bootp[300];
+	uint32_t yi = 0, src = 0, bc = 0xffffffff;
+
+	if (yiaddr)
+		inet_pton(AF_INET, yiaddr, &yi);
+	if (op == 2)
+		inet_pton(AF_INET, "192.168.64.1", &src);
+	build_bootp(bootp, op, type, chaddr, yi, xid);
+	if (op == 2)
+		return build_udp(frame, dev_mac, peer_mac, src, bc, 67, 68, bootp, sizeof(bootp));
+	return build_udp(frame, peer_mac, dev_mac, src, bc, 68, 67, bootp, sizeof(bootp));
+}
+
+/* The guest transmits one frame; the network receives it. */
+static void guest_transmit(struct fixture *fx, const uint8_t *frame, size_t len)
+{
+	struct virtio_net_hdr_v1 hdr = {0};
+	uint8_t got[2048];
+
+	guest_send(fx, &hdr, frame, len);
+	assert_int_equal(peer_recv(fx, got, sizeof(got)), (ssize_t)len);
+}
+
+/* One DHCP message of a scripted exchange, and who sends it. */
+struct dhcp_msg_step {
+	bool by_guest;
+	uint8_t op, type;
+	const uint8_t *chaddr;
+	uint32_t xid;
+	const char *yiaddr;
+};
+
+struct dhcp_script {
+	struct fixture *fx;
+	const struct dhcp_msg_step *steps;
+	int n;
+	bool delivering; /* a frame from the network waits for its buffer */
+};
+
+/*
+ * Phase i plays step i: the guest's frames are transmitted at once, the
+ * network's are delivered into a fresh receive buffer (loop_quit is final,
+ * so the whole exchange runs in one loop run).
+ */
+static int dhcp_script_step(void *opaque, int phase)
+{
+	struct dhcp_script *sc = opaque;
+	const struct dhcp_msg_step *m = &sc->steps[phase];
+	uint8_t frame[400];
+	uint32_t id, len;
+	uint64_t gpa;
+	size_t flen;
+
+	if (phase == sc->n)
+		return -1;
+	if (sc->delivering) {
+		if (!fdrv_get_used(&sc->fx->drv, 0, &id, &len))
+			return phase;
+		sc->delivering = false;
+		return phase + 1;
+	}
+	flen = dhcp_frame(frame, m->op, m->type, m->chaddr, m->xid, m->yiaddr);
+	if (m->by_guest) {
+		guest_transmit(sc->fx, frame, flen);
+		return phase + 1;
+	}
+	post_rx(sc->fx, 1, 2048, &gpa);
+	assert_int_equal(send(sc->fx->peer, frame, flen, 0), (ssize_t)flen);
+	sc->delivering = true;
+	return phase;
+}
+
+static void run_dhcp_script(struct fixture *fx, const struct dhcp_msg_step *steps, int n)
+{
+	struct dhcp_script sc = {.fx = fx, .steps = steps, .n = n};
+
+	start(fx, ~0ULL);
+	assert_int_equal(run_loop_steps(fx->vm.loop, dhcp_script_step, &sc, 5000), -1);
+}
+
+/* A DHCPACK for the guest's own DHCPREQUEST publishes the address. */
 static void test_dhcp_lease(void **state)
 {
 	struct fixture *fx = *state;
-	struct rx_wait w = {.fx = fx, .want = 1};
-	uint8_t bootp[300], frame[400];
-	uint64_t gpas[2];
-	uint32_t yi, src, bc = 0xffffffff;
-	size_t len;
+	static const struct dhcp_msg_step steps[] = {
+		{true, 1, 3, dev_mac, 0x1234, NULL},
+		{false, 2, 5, dev_mac, 0x1234, "192.168.64.7"},
+	};
 
-	start(fx, ~0ULL);
-	post_rx(fx, 2, 2048, gpas);
-	inet_pton(AF_INET, "192.168.64.7", &yi);
-	inet_pton(AF_INET, "192.168.64.1", &src);
-	build_bootp(bootp, 2, 5, dev_mac, yi, 1);
-	len = build_udp(frame, dev_mac, peer_mac, src, bc, 67, 68, bootp, sizeof(bootp));
-	assert_int_equal(send(fx->peer, frame, len, 0), (ssize_t)len);
-	assert_int_equal(run_loop_steps(fx->vm.loop, rx_step, &w, 3000), -1);
+	run_dhcp_script(fx, steps, 2);
 	config_runtime_lock();
 	assert_non_null(fx->dev.net.lease_ip);
 	assert_string_equal(fx->dev.net.lease_ip, "192.168.64.7");
+	config_runtime_unlock();
+}
+
+/*
+ * Forged DHCPACKs publish nothing: unsolicited, for another transaction,
+ * for another MAC (even one the guest asked for), an OFFER, or sent by the
+ * guest itself.
+ */
+static void test_dhcp_forged_acks_ignored(void **state)
+{
+	struct fixture *fx = *state;
+	static const uint8_t other_mac[6] = {0x52, 0x54, 0x00, 0x66, 0x66, 0x66};
+	static const struct dhcp_msg_step steps[] = {
+		{false, 2, 5, dev_mac, 0x1111, "10.6.6.6"},
+		{true, 1, 1, other_mac, 0x2222, NULL},
+		{false, 2, 5, other_mac, 0x2222, "10.6.6.7"},
+		{true, 2, 5, dev_mac, 0x3333, "10.6.6.8"},
+		{true, 1, 3, dev_mac, 0x4444, NULL},
+		{false, 2, 5, dev_mac, 0x4445, "10.6.6.9"},
+		{false, 2, 5, other_mac, 0x4444, "10.6.6.10"},
+		{false, 2, 2, dev_mac, 0x4444, "10.6.6.11"},
+	};
+
+	run_dhcp_script(fx, steps, (int)(sizeof(steps) / sizeof(steps[0])));
+	config_runtime_lock();
+	assert_null(fx->dev.net.lease_ip);
 	config_runtime_unlock();
 }
 
@@ -440,6 +543,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rx_mergeable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_waits_for_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dhcp_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dhcp_forged_acks_ignored, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
