@@ -8,6 +8,13 @@
  * When the peer goes away, frames are dropped and the VM keeps running; a
  * peer bound to a unix path is reconnected (at most once a second) so that
  * traffic resumes when it comes back, with the VFKT greeting sent again.
+ * Only a socket of the same owner as at startup is reconnected to: while
+ * the peer is away, another local user who can write to its directory could
+ * bind the path and receive (and inject) the guest's traffic.
+ *
+ * Our own socket file is 0600 from the moment bind() creates it: a
+ * datagram socket that is not connected, or whose peer died, accepts
+ * datagrams from anyone who may write to its file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +56,7 @@ struct dgram {
 	/* Reconnecting to a peer bound to a path. */
 	struct sockaddr_un peer;
 	socklen_t peer_len;
+	uid_t peer_uid; /* owner of the peer's socket file at startup */
 	bool can_reconnect;
 	bool peer_gone;
 	int64_t last_reconnect;
@@ -107,16 +115,45 @@ static void dgram_mark_back(struct dgram *d)
 	d->peer_gone = false;
 }
 
-/* A new socket bound at the peer's path: connect to it again, greet it. */
+/* The socket file at the peer's path, if it is one of the startup owner's. */
+static bool dgram_peer_file_ok(struct dgram *d, struct stat *st)
+{
+	if (stat(d->peer.sun_path, st) < 0)
+		return false;
+	if (!S_ISSOCK(st->st_mode) || st->st_uid != d->peer_uid) {
+		log_ratelimited(LOG_LEVEL_WARN,
+				"virtio-net: not reconnecting to %s: it is now %s of uid %u, "
+				"the peer at startup was a socket of uid %u",
+				d->peer_desc, S_ISSOCK(st->st_mode) ? "a socket" : "a file",
+				(unsigned int)st->st_uid, (unsigned int)d->peer_uid);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A new socket bound at the peer's path: connect to it again, greet it.
+ * The file is checked before and after connect() so that a swap in between
+ * is noticed; the unchecked peer gets nothing and is disconnected.
+ */
 static void dgram_try_reconnect(struct dgram *d)
 {
+	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 	int64_t now = now_ns();
+	struct stat before, after;
 
 	if (!d->can_reconnect || now - d->last_reconnect < RECONNECT_INTERVAL)
 		return;
 	d->last_reconnect = now;
+	if (!dgram_peer_file_ok(d, &before))
+		return;
 	if (connect(d->fd, (struct sockaddr *)&d->peer, d->peer_len) < 0)
 		return;
+	if (stat(d->peer.sun_path, &after) < 0 || after.st_dev != before.st_dev ||
+	    after.st_ino != before.st_ino) {
+		connect(d->fd, &unspec, sizeof(unspec));
+		return;
+	}
 	if (d->magic &&
 	    send(d->fd, vfkit_magic, sizeof(vfkit_magic), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		return;
@@ -324,10 +361,13 @@ static int dgram_adopt_fd(struct dgram *d, int fd)
 	}
 	d->fd = fd;
 	if (domain == AF_UNIX && sl > offsetof(struct sockaddr_un, sun_path) + 1 &&
-	    ((struct sockaddr_un *)&ss)->sun_path[0] != '\0') {
+	    sl < sizeof(d->peer) && ((struct sockaddr_un *)&ss)->sun_path[0] != '\0') {
 		memcpy(&d->peer, &ss, sl);
+		d->peer.sun_path[sl - offsetof(struct sockaddr_un, sun_path)] = '\0';
 		d->peer_len = sl;
-		d->can_reconnect = true;
+		/* Reconnected later only to a socket of the same owner. */
+		d->can_reconnect = stat(d->peer.sun_path, &st) == 0 && S_ISSOCK(st.st_mode);
+		d->peer_uid = st.st_uid;
 	}
 	if (asprintf(&d->peer_desc, "fd=%d", fd) < 0)
 		d->peer_desc = NULL;
@@ -373,9 +413,29 @@ static int dgram_local_path(const char *remote, char **out)
 	return -EIO;
 }
 
+/* Our socket file must be ours and closed to other users from the start. */
+static int dgram_check_local_file(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		log_error("virtio-net: %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0077)) {
+		log_error("virtio-net: %s: mode %04o uid %u, expected a socket of mode 0600 "
+			  "owned by uid %u",
+			  path, (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_uid,
+			  (unsigned int)geteuid());
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int dgram_connect_path(struct dgram *d, const char *remote)
 {
 	struct sockaddr_un local = {.sun_family = AF_UNIX};
+	struct stat st;
 	int sndbuf = DGRAM_SNDBUF, rcvbuf = DGRAM_RCVBUF;
 	size_t n;
 	int ret;
@@ -407,19 +467,27 @@ static int dgram_connect_path(struct dgram *d, const char *remote)
 		log_error("virtio-net: socket: %s", strerror(errno));
 		return -errno;
 	}
-	if (bind(d->fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
+	/* bind() creates the file with the socket inode's mode less the umask. */
+	if (fchmod(d->fd, 0600) < 0 || bind(d->fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
 		ret = -errno;
 		log_error("virtio-net: cannot bind %s: %s", d->local_path, strerror(errno));
 		free(d->local_path); /* not ours to remove */
 		d->local_path = NULL;
 		return ret;
 	}
-	chmod(d->local_path, 0600);
+	ret = dgram_check_local_file(d->local_path);
+	if (ret < 0)
+		return ret;
 	if (connect(d->fd, (struct sockaddr *)&d->peer, d->peer_len) < 0) {
 		ret = -errno;
 		log_error("virtio-net: cannot connect to %s: %s", remote, strerror(errno));
 		return ret;
 	}
+	if (stat(remote, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		log_error("virtio-net: %s: not a socket", remote);
+		return -ENOTSOCK;
+	}
+	d->peer_uid = st.st_uid;
 	/* Best effort: the kernel caps these at net.core.{w,r}mem_max. */
 	setsockopt(d->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));

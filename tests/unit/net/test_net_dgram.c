@@ -345,6 +345,77 @@ static void test_unixgram_peer_restart(void **state)
 	assert_int_equal(buf[0], 7);
 }
 
+/*
+ * Our socket file is 0600 from bind() on, whatever the umask: with umask 0
+ * a chmod() after bind() would leave it world-writable for a moment, and
+ * any local user could send frames to the guest before connect().
+ */
+static void test_unixgram_socket_never_open_to_others(void **state)
+{
+	struct dg *t = *state;
+	struct sockaddr_un from;
+	uint8_t buf[64];
+	struct stat st;
+	mode_t old = umask(0);
+	int ret;
+
+	t->peer = bind_peer(t);
+	ret = open_unixgram(t, true);
+	umask(old);
+	assert_int_equal(ret, 0);
+	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), 4);
+	assert_int_equal(lstat(from.sun_path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+/* Waits a reconnect interval, sends one frame; what the peer at the path got. */
+static ssize_t send_after_reconnect_interval(struct dg *t, uint8_t *buf, size_t len)
+{
+	struct sockaddr_un from;
+	uint8_t f[60] = {7};
+
+	sleep(1); /* reconnects are tried at most once a second */
+	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0);
+	net_backend_flush(t->be);
+	return peer_recv_from(t->peer, buf, len, &from);
+}
+
+/*
+ * While gvproxy is away another user binds its path: the guest's traffic
+ * must not go there. Once the path holds a socket of the original owner
+ * again, traffic resumes.
+ */
+static void test_unixgram_reconnect_refuses_other_owner(void **state)
+{
+	struct dg *t = *state;
+	struct sockaddr_un from;
+	uint8_t buf[2048], f[60] = {0};
+
+	t->peer = bind_peer(t);
+	assert_int_equal(open_unixgram(t, true), 0);
+	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), 4);
+	close(t->peer);
+	t->peer = -1;
+	unlink(t->peer_path);
+	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0); /* dropped: peer gone */
+	net_backend_flush(t->be);
+
+	t->peer = bind_peer(t);
+	if (chown(t->peer_path, getuid() + 4242, (gid_t)-1) < 0) {
+		print_message("chown to another uid needs root: %s\n", strerror(errno));
+		skip();
+	}
+	assert_true(send_after_reconnect_interval(t, buf, sizeof(buf)) < 0);
+	assert_true(send_after_reconnect_interval(t, buf, sizeof(buf)) < 0);
+
+	assert_int_equal(chown(t->peer_path, getuid(), (gid_t)-1), 0);
+	assert_int_equal(send_after_reconnect_interval(t, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "VFKT", 4);
+	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), sizeof(f));
+	assert_int_equal(buf[0], 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +426,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unixgram_no_magic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unixgram_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unixgram_peer_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unixgram_socket_never_open_to_others, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unixgram_reconnect_refuses_other_owner, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
