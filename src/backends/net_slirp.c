@@ -34,7 +34,17 @@
 #include "util/log.h"
 #include "vmm/loop.h"
 
-#define SLIRP_MTU    1500
+#define SLIRP_MTU 1500
+/*
+ * fuzz_nat_frames compiles this file with VFKIT_FUZZ_NO_OUTBOUND: slirp's
+ * restricted mode then opens no host sockets for guest traffic, so the
+ * fuzzer never sends anything off the machine.
+ */
+#ifdef VFKIT_FUZZ_NO_OUTBOUND
+#define SLIRP_RESTRICTED 1
+#else
+#define SLIRP_RESTRICTED 0
+#endif
 #define MAX_CYCLE_MS 500u /* upper bound on the wait between cycles */
 #define RXQ_MAX	     512  /* frames kept while the guest has no buffers */
 
@@ -535,7 +545,7 @@ static Slirp *nat_new_slirp(struct nat *n)
 {
 	SlirpConfig sc = {
 		.version = 4,
-		.restricted = 0,
+		.restricted = SLIRP_RESTRICTED,
 		.in_enabled = true,
 		.in6_enabled = false,
 		.if_mtu = SLIRP_MTU,

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *out;
 	size_t len, n, max;
 	uint32_t yiaddr;
-	uint8_t chaddr[6];
+	uint8_t chaddr[6] = {0};
+	struct dhcp_snoop snoop;
 
 	if (size < sizeof(hdr))
 		return 0;
@@ -34,6 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = MAX_FRAME;
 	memcpy(frame, data + sizeof(hdr), len);
 	(void)net_dhcp_parse_ack(frame, len, &yiaddr, chaddr);
+	/* The same bytes as a guest request and as a reply to the guest. */
+	dhcp_snoop_init(&snoop, frame + 6, 0); /* frame is a static buffer: 6 bytes are there */
+	dhcp_snoop_guest_frame(&snoop, frame, len);
+	(void)dhcp_snoop_peer_frame(&snoop, frame, len, &yiaddr);
 	/* The header's reserved num_buffers bit picks the backend: 1500 MTU or nat's whole TSO. */
 	max = (hdr.num_buffers & 1) ? NET_MAX_FRAME_TSO : NET_MAX_FRAME_STD;
 	if (net_tx_prepare(&tx, &hdr, frame, len, max) < 0)

@@ -514,6 +514,8 @@ static void test_filter_rules(void **state)
 		{"127.255.255.254", 1, 0, false, false},
 		{"0.0.0.0", 6, 8081, false, false},
 		{"0.1.2.3", 17, 53, false, false},
+		{"8.8.8.8", 17, 53, true, false},
+		{"8.8.8.8", 1, 0, true, false},
 	};
 	uint8_t f[256];
 
@@ -567,6 +569,29 @@ static void test_filter_other_frames(void **state)
 	assert_null(nat_guest_frame_refusal(f, len));
 }
 
+/*
+ * A last fragment (offset > 0, no MF) that arrives before any other crashed
+ * libslirp 4.7 inside slirp_input(): one frame from the guest killed the
+ * VMM. The test process survives it now.
+ */
+static void test_lone_last_fragment(void **state)
+{
+	struct nat_test *t = *state;
+	static const uint8_t gw_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
+	uint8_t payload[96], frame[256];
+	size_t len;
+
+	memset(payload, 0x5a, sizeof(payload));
+	len = build_udp(frame, gw_mac, guest_mac, ip4("192.168.64.2"), ip4("8.8.8.8"), 40000, 53,
+			payload, sizeof(payload));
+	put16be(frame + 14 + 6, 8); /* fragment offset 64 bytes, MF clear */
+	put16be(frame + 14 + 10, 0);
+	put16be(frame + 14 + 10, net_csum_fold(net_csum_add(0, frame + 14, 20)));
+	assert_non_null(nat_guest_frame_refusal(frame, len));
+	send_frame(t->be, frame, len);
+	net_backend_flush(t->be);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +601,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_big_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_loopback_unreachable, setup, teardown),
 		cmocka_unit_test(test_filter_rules),
+		cmocka_unit_test_setup_teardown(test_lone_last_fragment, setup, teardown),
 		cmocka_unit_test(test_filter_other_frames),
 	};
 
