@@ -366,8 +366,10 @@ static int dgram_adopt_fd(struct dgram *d, int fd)
 		d->peer.sun_path[sl - offsetof(struct sockaddr_un, sun_path)] = '\0';
 		d->peer_len = sl;
 		/* Reconnected later only to a socket of the same owner. */
-		d->can_reconnect = stat(d->peer.sun_path, &st) == 0 && S_ISSOCK(st.st_mode);
-		d->peer_uid = st.st_uid;
+		if (stat(d->peer.sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+			d->peer_uid = st.st_uid;
+			d->can_reconnect = true;
+		}
 	}
 	if (asprintf(&d->peer_desc, "fd=%d", fd) < 0)
 		d->peer_desc = NULL;

@@ -453,16 +453,26 @@ static void nat_cycle_timer_event(void *opaque, uint32_t events)
 
 /* --- backend ops --- */
 
-/* IPv4 refusals name what the guest aimed at; others (IPv6 chatter) are silent. */
+/*
+ * IPv4 refusals name what the guest aimed at. Broadcasts (service discovery)
+ * are only worth a debug line, other protocols (IPv6 chatter) none.
+ */
 static void nat_log_refusal(const uint8_t *frame, size_t len, const char *why)
 {
 	char dst[INET_ADDRSTRLEN] = "?";
+	uint32_t to;
 
 	if (len < NET_ETH_HLEN + 20 || frame[12] != 0x08 || frame[13] != 0x00)
 		return;
-	inet_ntop(AF_INET, frame + NET_ETH_HLEN + 16, dst, sizeof(dst));
-	log_ratelimited(LOG_LEVEL_WARN, "virtio-net: nat: dropped a guest packet to %s: %s", dst,
-			why);
+	memcpy(&to, frame + NET_ETH_HLEN + 16, 4);
+	inet_ntop(AF_INET, &to, dst, sizeof(dst));
+	to = ntohl(to);
+	if (to == 0xffffffffu || to == (NAT_NET | ~NAT_MASK))
+		log_ratelimited(LOG_LEVEL_DEBUG,
+				"virtio-net: nat: dropped a guest broadcast to %s: %s", dst, why);
+	else
+		log_ratelimited(LOG_LEVEL_WARN, "virtio-net: nat: dropped a guest packet to %s: %s",
+				dst, why);
 }
 
 static int nat_send(struct net_backend *be, const uint8_t *frame, size_t len)
