@@ -160,8 +160,9 @@ def dns_server():
 
 
 def guest_script(host, port, loop_port, rest_port):
-    """The download uses the same wget options as the probes of the host's
-    loopback, so a probe cannot fail just because an option is unsupported."""
+    """The download runs under the same timeout(1) as the probes of the host's
+    loopback (busybox wget has no -T), so a probe cannot fail for want of it.
+    Dropped SYNs would each wait out TCP's retries, so the probes run at once."""
     probes = " ".join("%s:%d/%s" % t for t in [
         ("$GW", loop_port, "blob"), ("$GW", rest_port, "vm/state"),
         ("192.168.64.9", rest_port, "vm/state"), ("192.168.64.254", rest_port, "vm/state")])
@@ -174,11 +175,14 @@ echo "@@NET@@ addr $(ip -4 addr show eth0 | awk '/inet / {print $2}')"
 GW=$(ip route | awk '/default/ {print $3}')
 echo "@@NET@@ gw $GW"
 echo "@@NET@@ dns $(awk '/nameserver/ {print $2; exit}' /etc/resolv.conf)"
-wget -q -T 60 -O /tmp/blob http://%s:%d/blob && echo "@@NET@@ md5 $(md5sum /tmp/blob | cut -d' ' -f1)"
+timeout 200 wget -q -O /tmp/blob http://%s:%d/blob && echo "@@NET@@ md5 $(md5sum /tmp/blob | cut -d' ' -f1)"
 echo "@@NET@@ resolved $(nslookup %s 2>/dev/null | tail -n +3 | grep -o '192\\.0\\.2\\.[0-9]*' | head -1)"
+i=0
 for t in %s; do
-  wget -q -T 5 -O /tmp/r "http://$t" && echo "@@NET@@ reached $t $(head -c 200 /tmp/r)"
+  i=$((i + 1))
+  (timeout 10 wget -q -O /tmp/r$i "http://$t" && echo "@@NET@@ reached $t $(head -c 200 /tmp/r$i)") &
 done
+wait
 echo "@@NET@@ done"
 sleep 120
 """ % (host, port, DNS_NAME, probes)
