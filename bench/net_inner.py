@@ -2,9 +2,11 @@
 """Network benchmark body; bench/net.sh runs it where /dev/kvm works.
 
 Scenarios (each RUNS times, interleaved so load changes hit every VMM alike):
-  nat    one guest; iperf3 server on the host's 127.0.0.1:5201; the guest
-         gets its address by DHCP and runs the client against its gateway
-         (vfkit nat: 192.168.64.1, QEMU user: 10.0.2.2): guest->host, then -R.
+  nat    one guest; iperf3 server on the host's port 5201; the guest gets
+         its address by DHCP and runs the client against the host: QEMU user
+         through its gateway 10.0.2.2 (the host's 127.0.0.1), vfkit nat on a
+         non-loopback host address (its guests cannot reach the host's
+         loopback; in L1 that address is added to lo): guest->host, then -R.
   socket two guests on one datagram link (192.168.100.1 serves, .2 runs the
          client), both ends of one socketpair: vfkit fd=, QEMU -netdev dgram with
          local.type=fd ("qemu"), and QEMU -netdev stream on a stream
@@ -48,8 +50,8 @@ def client_script(target, secs, tag):
              RESULT % (tag + "-down")))
 
 
-def nat_script(secs):
-    return DHCP + client_script("$GW", secs, "nat")
+def nat_script(secs, target="$GW"):
+    return DHCP + client_script(target, secs, "nat")
 
 
 def static_script(addr):
@@ -104,7 +106,8 @@ def results_of(text):
 
 def nat_case(vmm, ctx, workdir):
     log = str(workdir / "nat.log")
-    disk = vmtest.script_disk(workdir / "nat.img", nat_script(ctx["secs"]))
+    target = ctx["host_addr"] if vmm == "vfkit" else "$GW"
+    disk = vmtest.script_disk(workdir / "nat.img", nat_script(ctx["secs"], target))
     if vmm == "vfkit":
         argv = vfkit_argv(ctx["vfkit"], ctx["guest"], log, disk, "virtio-net,nat")
     else:
@@ -145,14 +148,29 @@ def socket_case(vmm, ctx, workdir):
     return results_of(texts[1]), texts[1]
 
 
+BENCH_HOST_ADDR = "10.200.0.1"
+
+
+def non_loopback_host_addr():
+    """A global IPv4 address of this host; in the L1 test host (lo only), one added to lo."""
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
+                         capture_output=True, text=True).stdout.split()
+    addrs = [w.split("/")[0] for i, w in enumerate(out) if i and out[i - 1] == "inet"]
+    if addrs:
+        return addrs[0]
+    subprocess.run(["ip", "addr", "add", BENCH_HOST_ADDR + "/32", "dev", "lo"], check=True)
+    return BENCH_HOST_ADDR
+
+
 def main():
     runs, secs = int(sys.argv[1]), int(sys.argv[2])
     kernel, initrd, vfkit, workdir = sys.argv[3:7]
     workdir = Path(workdir)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=False)  # the L1 test host has it down
-    server = subprocess.Popen(["iperf3", "-s", "-B", "127.0.0.1"], stdout=subprocess.DEVNULL,
+    host_addr = non_loopback_host_addr()
+    server = subprocess.Popen(["iperf3", "-s"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-    ctx = {"secs": secs, "vfkit": vfkit, "timeout": 200 + 4 * secs,
+    ctx = {"secs": secs, "vfkit": vfkit, "timeout": 200 + 4 * secs, "host_addr": host_addr,
            "guest": vmtest.Guest(kernel=kernel, bzimage=kernel, elf=kernel, initrd=initrd)}
     cases = [("nat", "vfkit", nat_case), ("nat", "qemu", nat_case),
              ("socket", "vfkit", socket_case), ("socket", "qemu", socket_case),
