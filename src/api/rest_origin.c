@@ -108,13 +108,6 @@ static bool authority_is_loopback(const struct authority *a)
 	       (len > 10 && !strcasecmp(a->host + len - 10, ".localhost"));
 }
 
-bool rest_host_is_loopback(const char *host, size_t len)
-{
-	struct authority a;
-
-	return split_authority(host, len, &a) && authority_is_loopback(&a);
-}
-
 static bool host_allowed(const struct rest_origin_policy *pol, const struct authority *a)
 {
 	if (authority_is_loopback(a))

@@ -35,7 +35,4 @@ void rest_origin_policy_init(struct rest_origin_policy *pol, const struct rest_c
 unsigned int rest_origin_check(const struct rest_origin_policy *pol, const struct http_request *req,
 			       const char **why);
 
-/* True if host (no port, IPv6 in []) names this machine's loopback. */
-bool rest_host_is_loopback(const char *host, size_t len);
-
 #endif
