@@ -589,7 +589,7 @@ static void *server_main(void *arg)
 
 	for (;;) {
 		int timeout = sweep(srv), n;
-		bool stop = false;
+		bool stop = false, accept = false;
 
 		if (srv->stopping && (!srv->conns || now_ms() >= srv->stop_at_ms + REST_DRAIN_MS))
 			break;
@@ -598,10 +598,13 @@ static void *server_main(void *arg)
 			if (evs[i].data.ptr == &stop_tag)
 				stop = !srv->stopping && stop_requested(srv);
 			else if (evs[i].data.ptr == &listen_tag)
-				accept_all(srv);
+				accept = true;
 			else
 				conn_event(srv, evs[i].data.ptr, evs[i].events);
 		}
+		/* After the batch: a full table evicts connections later events may name. */
+		if (accept && !srv->stopping)
+			accept_all(srv);
 		run_queued(srv);
 		/* Only after the batch: it closes connections later events may name. */
 		if (stop)

@@ -766,6 +766,22 @@ static void test_full_table_of_tricklers_does_not_lock_out(void **state)
 			      REST_MAX_CONNECTIONS, now_s() - t0);
 		assert_true(now_s() - t0 < 2.0);
 	}
+	/*
+	 * Newcomers evicting tricklers whose bytes arrive in the same epoll
+	 * batch: an evicted connection must not be touched again (ASan).
+	 */
+	for (int round = 0; round < 8; round++) {
+		for (int i = 0; i < REST_MAX_CONNECTIONS; i += 4) {
+			int fd = dial(&t);
+
+			assert_true(fd >= 0);
+			send_all(fd, "GET /vm/state HTTP/1.1\r\nX-Slow: ", 32);
+			close(fds[i]);
+			fds[i] = fd;
+		}
+		usleep(50 * 1000);
+	}
+	assert_int_equal(get_within(&t, 3), 200);
 	tr.stop = true;
 	pthread_join(thr, NULL);
 	for (int i = 0; i < REST_MAX_CONNECTIONS; i++)
