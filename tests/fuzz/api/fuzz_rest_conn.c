@@ -72,9 +72,18 @@ static const struct rest_backend be = {fake_get_state, fake_request, fake_inspec
 static char sock_path[108];
 static int tcp_port;
 
+static char sock_dir[] = "/tmp/fuzz-rest-conn-XXXXXX";
+
+/* The servers run until exit; their socket file and directory go with them. */
+static void remove_socket(void)
+{
+	unlink(sock_path);
+	rmdir(sock_dir);
+}
+
 static void start_servers(void)
 {
-	char dir[] = "/tmp/fuzz-rest-conn-XXXXXX";
+	char *dir = sock_dir;
 	struct rest_config unix_rc = {.uri = "unix", .scheme = REST_UNIX, .path = sock_path};
 	struct rest_config tcp_rc = {.uri = "tcp", .scheme = REST_TCP, .host = "127.0.0.1"};
 	struct rest_server *tcp_srv;
@@ -82,6 +91,7 @@ static void start_servers(void)
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(sock_path, sizeof(sock_path), "%s/rest.sock", dir);
+	atexit(remove_socket);
 	/* Both run until the fuzzer exits. */
 	if (!rest_server_start(&unix_rc, &be))
 		abort();
