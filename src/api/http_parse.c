@@ -46,6 +46,8 @@ const char *http_reason(unsigned int status)
 		return "Temporary Redirect";
 	case 400:
 		return "Bad Request";
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "Not Found";
 	case 413:
@@ -245,8 +247,41 @@ static void parse_connection(struct head *h, const char *v, size_t len)
 	}
 }
 
-static unsigned int parse_field(struct head *h, const char *name, size_t nlen, const char *v,
-				size_t vlen)
+/* Keeps a header value for later checks; *too_long says it was cut. */
+static void keep_value(char *dst, size_t dstlen, bool *too_long, const char *v, size_t vlen)
+{
+	*too_long = vlen >= dstlen;
+	if (*too_long)
+		vlen = dstlen - 1;
+	memcpy(dst, v, vlen);
+	dst[vlen] = '\0';
+}
+
+/*
+ * Host, Origin and Sec-Fetch-Site are only recorded here; whether they are
+ * acceptable depends on the listener (rest_origin.c). Two Host fields make
+ * the target ambiguous (RFC 9112, 3.2): malformed.
+ */
+static unsigned int parse_origin_fields(struct http_request *req, const char *name, size_t nlen,
+					const char *v, size_t vlen)
+{
+	if (eq_nocase(name, nlen, "host")) {
+		if (req->has_host)
+			return 400;
+		req->has_host = true;
+		keep_value(req->host, sizeof(req->host), &req->host_too_long, v, vlen);
+	} else if (eq_nocase(name, nlen, "origin")) {
+		req->origin_repeated = req->has_origin;
+		req->has_origin = true;
+		keep_value(req->origin, sizeof(req->origin), &req->origin_too_long, v, vlen);
+	} else if (eq_nocase(name, nlen, "sec-fetch-site") && eq_nocase(v, vlen, "cross-site")) {
+		req->cross_site = true;
+	}
+	return 0;
+}
+
+static unsigned int parse_field(struct http_request *req, struct head *h, const char *name,
+				size_t nlen, const char *v, size_t vlen)
 {
 	if (eq_nocase(name, nlen, "content-length"))
 		return parse_length(h, v, vlen);
@@ -259,11 +294,12 @@ static unsigned int parse_field(struct head *h, const char *name, size_t nlen, c
 			return 417;
 		h->expect_continue = true;
 	}
-	return 0;
+	return parse_origin_fields(req, name, nlen, v, vlen);
 }
 
 /* "name: value"; no space before the colon, no folded continuation lines. */
-static unsigned int parse_header_line(struct head *h, const char *s, size_t len)
+static unsigned int parse_header_line(struct http_request *req, struct head *h, const char *s,
+				      size_t len)
 {
 	const char *colon = memchr(s, ':', len);
 	size_t nlen, vstart, vend;
@@ -282,7 +318,7 @@ static unsigned int parse_header_line(struct head *h, const char *s, size_t len)
 	for (size_t i = vstart; i < vend; i++)
 		if (((unsigned char)s[i] < ' ' && s[i] != '\t') || s[i] == 0x7f)
 			return 400;
-	return parse_field(h, s, nlen, s + vstart, vend - vstart);
+	return parse_field(req, h, s, nlen, s + vstart, vend - vstart);
 }
 
 /* --- the head as a whole --- */
@@ -345,7 +381,7 @@ static enum http_result parse_head(struct http_parser *p, const char *s, size_t 
 		next += pos;
 		if (!l)
 			break;
-		err = parse_header_line(&h, s + pos, l);
+		err = parse_header_line(&p->req, &h, s + pos, l);
 		if (err)
 			return fail(p, err);
 	}

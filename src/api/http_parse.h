@@ -27,6 +27,8 @@
 #define HTTP_MAX_PATH 1024
 /* A chunk-size line with extensions, or one trailer line. */
 #define HTTP_MAX_CHUNK_LINE 256
+/* Host and Origin values kept for rest_origin_check(); longer ones are cut and flagged. */
+#define HTTP_MAX_HOST 320
 
 enum http_result {
 	HTTP_NEED_MORE, /* everything given was consumed or must be kept; read more */
@@ -40,6 +42,12 @@ struct http_request {
 	unsigned int minor;	  /* HTTP/1.minor: 0 or 1 */
 	bool keep_alive;	  /* the client allows another request after this one */
 	bool body_too_large;	  /* over REST_MAX_BODY: nothing stored, close after reply */
+	/* Where a browser says the request goes and comes from (DNS rebinding, CSRF). */
+	bool has_host, has_origin;
+	bool host_too_long, origin_too_long, origin_repeated;
+	bool cross_site; /* Sec-Fetch-Site: cross-site */
+	char host[HTTP_MAX_HOST];
+	char origin[HTTP_MAX_HOST];
 	size_t body_len;
 	char body[REST_MAX_BODY];
 };

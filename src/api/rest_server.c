@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "api/http_parse.h"
+#include "api/rest_origin.h"
 #include "api/rest_server.h"
 #include "util/log.h"
 #include "util/thread.h"
@@ -36,16 +37,21 @@
 #define CONN_BUDGET 32
 /* Accepting pauses this long when out of file descriptors or memory. */
 #define ACCEPT_BACKOFF_MS 100
+/* Clients taken per wake-up, so a flood of connects cannot starve the others. */
+#define ACCEPT_BURST 64
 
 struct conn {
 	int fd;
-	struct conn *prev, *next; /* all connections */
-	struct conn *run_next;	  /* connections with work left over */
-	bool queued;		  /* on the run list */
-	bool closing;		  /* close once the reply is out */
-	bool lingering;		  /* reply out, write side shut, discarding input */
-	uint32_t events;	  /* current epoll interest */
-	uint64_t deadline_ms;	  /* idle timeout, or end of lingering */
+	struct conn *prev, *next;     /* all connections */
+	struct conn *run_next;	      /* connections with work left over */
+	bool queued;		      /* on the run list */
+	bool closing;		      /* close once the reply is out */
+	bool lingering;		      /* reply out, write side shut, discarding input */
+	bool answered;		      /* the reply being written ends the request */
+	uint32_t events;	      /* current epoll interest */
+	uint64_t deadline_ms;	      /* when sweep() closes it: the earlier of the below */
+	uint64_t request_deadline_ms; /* request under way: its end; else 0 */
+	uint64_t since_ms;	      /* request under way: its start; else last activity */
 	size_t discarded;
 	char *out; /* the reply being written, malloc'ed */
 	size_t out_len, out_off;
@@ -56,6 +62,7 @@ struct conn {
 
 struct rest_server {
 	struct rest_backend be;
+	struct rest_origin_policy origin;
 	int epfd, lfd, stopfd;
 	int port;
 	char *unix_path; /* our socket file, removed at stop */
@@ -123,10 +130,75 @@ static void conn_close(struct rest_server *srv, struct conn *c)
 		set_accepting(srv, true);
 }
 
+/*
+ * After progress: an idle connection gets a fresh idle timeout; a request
+ * under way keeps its fixed deadline, so trickling bytes buy no time.
+ */
 static void conn_touch(struct conn *c)
 {
-	if (!c->lingering)
-		c->deadline_ms = now_ms() + REST_CONNECTION_TIMEOUT_S * 1000;
+	uint64_t now = now_ms();
+
+	if (c->lingering)
+		return;
+	if (c->request_deadline_ms) {
+		c->deadline_ms = c->request_deadline_ms;
+	} else {
+		c->deadline_ms = now + REST_CONNECTION_TIMEOUT_S * 1000;
+		c->since_ms = now;
+	}
+}
+
+/* The first byte of a request starts its deadline. */
+static void request_begin(struct conn *c)
+{
+	uint64_t now = now_ms();
+
+	if (c->request_deadline_ms)
+		return;
+	c->since_ms = now;
+	c->request_deadline_ms = now + REST_REQUEST_DEADLINE_S * 1000;
+	conn_touch(c);
+}
+
+/* Its reply is out: idle again, or the next pipelined request starts now. */
+static void request_end(struct conn *c)
+{
+	c->answered = false;
+	c->request_deadline_ms = 0;
+	conn_touch(c);
+	if (c->in_len)
+		request_begin(c);
+}
+
+/*
+ * Which connection a new client replaces when the table is full: one that is
+ * only lingering, else one with no reply to write, and among those the one
+ * whose request (or silence) began first. Trickling clients are the oldest,
+ * a client that sends its request at once is served before it gets old.
+ */
+static bool evict_before(const struct conn *a, const struct conn *b)
+{
+	if (a->lingering != b->lingering)
+		return a->lingering;
+	if (!a->out_len != !b->out_len)
+		return !a->out_len;
+	return a->since_ms < b->since_ms;
+}
+
+static void evict_one(struct rest_server *srv)
+{
+	struct conn *victim = srv->conns;
+
+	for (struct conn *c = srv->conns; c; c = c->next)
+		if (evict_before(c, victim))
+			victim = c;
+	if (victim) {
+		log_ratelimited(LOG_LEVEL_WARN,
+				"REST API: %u connections open, dropping the "
+				"oldest idle or slowest one",
+				srv->nconns);
+		conn_close(srv, victim);
+	}
 }
 
 static void accept_one(struct rest_server *srv, int fd)
@@ -153,13 +225,19 @@ static void accept_one(struct rest_server *srv, int fd)
 	srv->nconns++;
 }
 
-/* Takes every waiting client, up to REST_MAX_CONNECTIONS (the rest wait in the backlog). */
+/*
+ * Takes waiting clients, ACCEPT_BURST at a time (epoll reports the rest
+ * again). A full table does not make new clients wait: slow or idle clients
+ * holding every slot would lock everyone out, so the least useful one goes.
+ */
 static void accept_all(struct rest_server *srv)
 {
-	while (srv->nconns < REST_MAX_CONNECTIONS) {
+	for (int taken = 0; taken < ACCEPT_BURST; taken++) {
 		int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd >= 0) {
+			if (srv->nconns >= REST_MAX_CONNECTIONS)
+				evict_one(srv);
 			accept_one(srv, fd);
 			continue;
 		}
@@ -175,7 +253,6 @@ static void accept_all(struct rest_server *srv)
 		}
 		return;
 	}
-	set_accepting(srv, false);
 }
 
 /* --- replies --- */
@@ -232,15 +309,33 @@ static void queue_reply(struct conn *c, const struct rest_response *r, bool head
 	}
 }
 
+/* A JSON error {"error":"<message>"}; message is one of our fixed strings. */
+static void queue_error(struct conn *c, unsigned int status, const char *message)
+{
+	char body[160];
+	struct rest_response r = {.status = status, .body = body, .content_type = REST_JSON_TYPE};
+
+	snprintf(body, sizeof(body), "{\"error\":\"%s\"}", message);
+	queue_reply(c, &r, false);
+}
+
 static void answer(struct rest_server *srv, struct conn *c)
 {
 	struct http_request *req = &c->parser.req;
 	struct rest_response r;
+	const char *why;
 
+	c->answered = true;
+	c->closing = !req->keep_alive || srv->stopping;
+	if (rest_origin_check(&srv->origin, req, &why)) {
+		/* A browser page (DNS rebinding or CSRF): the VM is not touched. */
+		log_ratelimited(LOG_LEVEL_WARN, "REST API: refused a request (%s)", why);
+		queue_error(c, 403, why);
+		return;
+	}
 	rest_handle(&srv->be, req->method, req->path, req->body, req->body_len, req->body_too_large,
 		    &r);
 	log_debug("REST: %u | %s \"%s\"", r.status, req->method, req->path);
-	c->closing = !req->keep_alive || srv->stopping;
 	queue_reply(c, &r, !strcmp(req->method, "HEAD"));
 	rest_response_free(&r);
 }
@@ -248,13 +343,10 @@ static void answer(struct rest_server *srv, struct conn *c)
 /* A request we cannot parse: a JSON error like every other, then close. */
 static void answer_error(struct conn *c, unsigned int status)
 {
-	char body[96];
-	struct rest_response r = {.status = status, .body = body, .content_type = REST_JSON_TYPE};
-
-	snprintf(body, sizeof(body), "{\"error\":\"%s\"}", http_reason(status));
 	log_debug("REST: %u | malformed request", status);
+	c->answered = true;
 	c->closing = true;
-	queue_reply(c, &r, false);
+	queue_error(c, status, http_reason(status));
 }
 
 /* Writes what the socket takes: 1 all out, 0 try later, -1 connection lost. */
@@ -274,6 +366,8 @@ static int flush(struct conn *c)
 	free(c->out);
 	c->out = NULL;
 	c->out_len = c->out_off = 0;
+	if (c->answered)
+		request_end(c);
 	return 1;
 }
 
@@ -353,6 +447,7 @@ static int read_input(struct conn *c)
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		c->in_len += (size_t)n;
+		request_begin(c);
 		conn_touch(c);
 		return 1;
 	}
@@ -494,7 +589,7 @@ static void *server_main(void *arg)
 
 	for (;;) {
 		int timeout = sweep(srv), n;
-		bool stop = false;
+		bool stop = false, accept = false;
 
 		if (srv->stopping && (!srv->conns || now_ms() >= srv->stop_at_ms + REST_DRAIN_MS))
 			break;
@@ -503,10 +598,13 @@ static void *server_main(void *arg)
 			if (evs[i].data.ptr == &stop_tag)
 				stop = !srv->stopping && stop_requested(srv);
 			else if (evs[i].data.ptr == &listen_tag)
-				accept_all(srv);
+				accept = true;
 			else
 				conn_event(srv, evs[i].data.ptr, evs[i].events);
 		}
+		/* After the batch: a full table evicts connections later events may name. */
+		if (accept && !srv->stopping)
+			accept_all(srv);
 		run_queued(srv);
 		/* Only after the batch: it closes connections later events may name. */
 		if (stop)
@@ -612,6 +710,7 @@ struct rest_server *rest_server_start(const struct rest_config *rc, const struct
 		return NULL;
 	}
 	srv->port = bound_port(srv->lfd);
+	rest_origin_policy_init(&srv->origin, rc, srv->port);
 	ret = start_thread(srv);
 	if (ret < 0) {
 		log_error("REST API: cannot start the HTTP server on %s: %s",

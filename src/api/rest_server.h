@@ -14,9 +14,15 @@
 #include "api/rest_handler.h"
 #include "config/config.h"
 
-/* Idle clients (slow or half-open) are dropped after this long. */
+/* Idle clients (half-open, or silent between requests) are dropped after this long. */
 #define REST_CONNECTION_TIMEOUT_S 10
-#define REST_MAX_CONNECTIONS	  256
+/*
+ * A request must be read, answered and its reply written within this long
+ * from its first byte, however it trickles in (slowloris).
+ */
+#define REST_REQUEST_DEADLINE_S 10
+/* With this many connections open, a new client evicts the least useful one. */
+#define REST_MAX_CONNECTIONS 256
 /* One epoll thread serves every connection (handlers run in it). */
 #define REST_THREADS 1
 /* At exit, how long replies in flight may take to go out. */

@@ -233,7 +233,7 @@ def test_bad_input_and_load(vfkit_vm, tmp_path, transport):
     vm = boot(vfkit_vm, uri)
 
     def post(body):
-        return raw_request(uri, b"POST /vm/state HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        return raw_request(uri, b"POST /vm/state HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
                            b"Content-Length: %d\r\n\r\n" % len(body) + body)
 
     status, body = post(b'{"state":')
@@ -245,7 +245,7 @@ def test_bad_input_and_load(vfkit_vm, tmp_path, transport):
     assert status == 404 and body == {"error": "404 page not found"}
     status, body = vmtest.rest(uri, "GET", "/nothing")
     assert status == 404
-    status, body = raw_request(uri, b"POST /vm/state HTTP/1.1\r\nHost: x\r\n"
+    status, body = raw_request(uri, b"POST /vm/state HTTP/1.1\r\nHost: localhost\r\n"
                                b"Content-Length: 100000\r\n\r\n{")
     assert status == 413 and "error" in json.loads(body)
     # Half-open clients do not block others.
@@ -291,4 +291,44 @@ def test_bad_input_and_load(vfkit_vm, tmp_path, transport):
     wait_ticks(vm, n + 2, timeout=30)
     assert state(uri)["state"] == "VirtualMachineStateRunning"
     status, _ = rest_ok(uri, "POST", "/vm/state", {"state": "HardStop"})
+    assert_exits_zero(vm, 30)
+
+
+def curl(*args):
+    """(HTTP status, body) of one curl call; curl sends Host as the URL says."""
+    out = subprocess.run(["curl", "-sS", "--max-time", "10", "-w", "\\n%{http_code}"] +
+                         list(args), capture_output=True, text=True, check=True).stdout
+    body, _, status = out.rpartition("\n")
+    return int(status), body
+
+
+def test_browser_requests_refused_vm_keeps_running(vfkit_vm, tmp_path):
+    """A web page can make the browser send to 127.0.0.1: DNS rebinding (its
+    own name as Host) or a cross-site text/plain POST (CSRF). Both get 403
+    and the VM runs on; curl as a client still works on tcp and unix."""
+    port = free_tcp_port()
+    uri = "tcp://127.0.0.1:%d" % port
+    vm = boot(vfkit_vm, uri)
+    url = "http://127.0.0.1:%d/vm/state" % port
+    status, body = curl("-H", "Host: rebind.evil.example:%d" % port, url)
+    assert status == 403, body
+    assert "error" in json.loads(body)
+    for origin in ("http://evil.example", "null"):
+        status, body = curl("-X", "POST", "-H", "Origin: " + origin,
+                            "-H", "Content-Type: text/plain",
+                            "--data", '{"state":"HardStop"}', url)
+        assert status == 403, body
+    status, body = curl("-X", "POST", "-H", "Sec-Fetch-Site: cross-site",
+                        "--data", '{"state":"Pause"}', url)
+    assert status == 403, body
+
+    # Nothing reached the VM: it still runs and makes progress.
+    n = len(ticks(vm))
+    wait_ticks(vm, n + 2, timeout=30)
+    status, body = curl(url)
+    assert status == 200 and json.loads(body)["state"] == "VirtualMachineStateRunning"
+    status, body = curl("http://localhost:%d/vm/inspect" % port)
+    assert status == 200 and "memoryBytes" in json.loads(body)
+    status, body = curl("-X", "POST", "--data", '{"state":"HardStop"}', url)
+    assert status == 200, body
     assert_exits_zero(vm, 30)

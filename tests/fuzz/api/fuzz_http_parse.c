@@ -8,13 +8,18 @@
  * Checked: consumption never exceeds what was given, a full buffer never
  * waits for more, every request is well-formed (token method, terminated
  * path, body within REST_MAX_BODY), failures carry a status we know, and
- * the outcome does not depend on how the bytes were split into reads.
+ * the outcome does not depend on how the bytes were split into reads. Each
+ * request also goes through the Host/Origin policy of a unix, a loopback, an
+ * every-interface and a named listener (rest_origin.c): only 0 or 403, a
+ * reason exactly with 403, never a refusal on a unix socket or of a request
+ * that names no Host, Origin or cross-site fetch.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/http_parse.h"
+#include "api/rest_origin.h"
 
 /* What one pass saw, to compare two ways of splitting the same bytes. */
 struct outcome {
@@ -30,6 +35,30 @@ static uint32_t mix(uint32_t h, const void *data, size_t len)
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * 16777619u;
 	return h;
+}
+
+static void check_policies(const struct http_request *req, struct outcome *o)
+{
+	static const struct rest_config configs[] = {
+		{.scheme = REST_UNIX},
+		{.scheme = REST_TCP, .host = "localhost"},
+		{.scheme = REST_TCP, .host = ""},
+		{.scheme = REST_TCP, .host = "myhost.lan"},
+	};
+	bool names_nothing = !req->has_host && !req->has_origin && !req->cross_site;
+
+	for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
+		struct rest_origin_policy pol;
+		const char *why;
+		unsigned int status;
+
+		rest_origin_policy_init(&pol, &configs[i], 8081);
+		status = rest_origin_check(&pol, req, &why);
+		if ((status != 0 && status != 403) || (status == 403) != (why != NULL) ||
+		    (status && (configs[i].scheme == REST_UNIX || names_nothing)))
+			abort();
+		o->digest = mix(o->digest, &status, sizeof(status));
+	}
 }
 
 static void check_request(const struct http_request *req, struct outcome *o)
@@ -48,6 +77,12 @@ static void check_request(const struct http_request *req, struct outcome *o)
 	o->digest = mix(o->digest, req->path, plen + 1);
 	o->digest = mix(o->digest, req->body, req->body_len);
 	o->digest = mix(o->digest, &flags, 1);
+	if (strnlen(req->host, sizeof(req->host)) == sizeof(req->host) ||
+	    strnlen(req->origin, sizeof(req->origin)) == sizeof(req->origin))
+		abort();
+	o->digest = mix(o->digest, req->host, strlen(req->host));
+	o->digest = mix(o->digest, req->origin, strlen(req->origin));
+	check_policies(req, o);
 	o->requests++;
 }
 

@@ -2,10 +2,13 @@
 /*
  * The REST server end to end over real sockets with a fake VM backend (no
  * KVM): unix socket mode and stale-file rules, tcp on loopback, bad input,
- * 1000 sequential requests, 50 concurrent clients, idle-client timeout.
+ * 1000 sequential requests, 50 concurrent clients, idle-client timeout,
+ * browser attacks (foreign Host, Origin, Sec-Fetch-Site) and slowloris
+ * (a full table of trickling clients, a request that never ends).
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -231,9 +235,10 @@ static void check_oversized(const struct target *t)
 	 * Declared too large: answered before the body is read (we send only a
 	 * little of it; a server waiting for the rest would time out instead).
 	 */
-	len = snprintf(req, sizeof(req),
-		       "POST /vm/state HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n{\"st",
-		       1 << 20);
+	len = snprintf(
+		req, sizeof(req),
+		"POST /vm/state HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n{\"st",
+		1 << 20);
 	assert_int_equal(http_raw(t, req, (size_t)len, body, sizeof(body)), 413);
 	assert_string_equal(body, "{\"error\":\"request body larger than 4096 bytes\"}");
 
@@ -241,7 +246,7 @@ static void check_oversized(const struct target *t)
 	{
 		char chunked[8192 + 256];
 		int n = snprintf(chunked, sizeof(chunked),
-				 "POST /vm/state HTTP/1.1\r\nHost: x\r\n"
+				 "POST /vm/state HTTP/1.1\r\nHost: localhost\r\n"
 				 "Transfer-Encoding: chunked\r\n\r\n1400\r\n");
 
 		memset(chunked + n, 'y', 0x1400);
@@ -532,6 +537,297 @@ static void test_stop_drains_replies(void **state)
 	assert_int_equal(c.status, 200);
 }
 
+/* A GET /vm/state with extra header lines (each ending in CRLF). */
+static int get_with(const struct target *t, const char *version, const char *headers, char *body,
+		    size_t bodylen)
+{
+	char req[1024];
+	int len = snprintf(req, sizeof(req), "GET /vm/state %s\r\n%sConnection: close\r\n\r\n",
+			   version, headers);
+
+	return http_raw(t, req, (size_t)len, body, bodylen);
+}
+
+/*
+ * What a web page can make a browser send to 127.0.0.1: a text/plain POST
+ * (no CORS preflight) with the page's Origin, or any request after DNS
+ * rebinding with the attacker's name as Host. Neither may reach the VM.
+ */
+static void test_tcp_refuses_browser_requests(void **state)
+{
+	struct rest_config rc = tcp_cfg("127.0.0.1", 0);
+	struct target t = {.family = AF_INET};
+	struct rest_server *srv = rest_server_start(&rc, &be);
+	char hdr[256], body[256], req[512];
+	static const char *const foreign_hosts[] = {
+		"Host: evil.example\r\n",
+		"Host: evil.example:8081\r\n",
+		"Host: 127.0.0.1.evil.example\r\n",
+		"Host: localhost.evil.example\r\n",
+		"Host: 10.0.0.1\r\n",
+		"Host: [::2]\r\n",
+		"Host: ::1\r\n",
+		"Host: localhost:99999\r\n",
+		"Host: \r\n",
+		"Host: [::1\r\n",
+	};
+	static const char *const foreign_origins[] = {
+		"Origin: null\r\n",
+		"Origin: http://evil.example\r\n",
+		"Origin: http://localhost:1\r\n",
+		"Origin: http://localhost\r\n",
+		"Origin: file://\r\n",
+		"Sec-Fetch-Site: cross-site\r\n",
+	};
+	int len;
+
+	(void)state;
+	assert_non_null(srv);
+	t.port = tcp_port(srv);
+	for (size_t i = 0; i < sizeof(foreign_hosts) / sizeof(foreign_hosts[0]); i++) {
+		assert_int_equal(get_with(&t, "HTTP/1.1", foreign_hosts[i], body, sizeof(body)),
+				 403);
+		assert_string_equal(
+			body, "{\"error\":\"Host not allowed: use a loopback name or address\"}");
+	}
+	for (size_t i = 0; i < sizeof(foreign_origins) / sizeof(foreign_origins[0]); i++)
+		assert_int_equal(get_with(&t, "HTTP/1.1", foreign_origins[i], body, sizeof(body)),
+				 403);
+	snprintf(hdr, sizeof(hdr), "Origin: https://localhost:%d\r\n", t.port);
+	assert_int_equal(get_with(&t, "HTTP/1.1", hdr, NULL, 0), 403);
+	/* Two Host fields are ambiguous, two Origins suspicious. */
+	assert_int_equal(get_with(&t, "HTTP/1.1", "Host: localhost\r\nHost: evil\r\n", NULL, 0),
+			 400);
+	snprintf(hdr, sizeof(hdr), "Origin: http://localhost:%d\r\nOrigin: http://evil\r\n",
+		 t.port);
+	assert_int_equal(get_with(&t, "HTTP/1.1", hdr, NULL, 0), 403);
+
+	/* The CSRF itself: a form's text/plain POST from a page. The VM does not pause. */
+	len = snprintf(req, sizeof(req),
+		       "POST /vm/state HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: "
+		       "http://evil.example\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+		       "Content-Length: 17\r\n\r\n{\"state\":\"Pause\"}",
+		       t.port);
+	assert_int_equal(http_raw(&t, req, (size_t)len, body, sizeof(body)), 403);
+	assert_string_equal(body, "{\"error\":\"cross-origin request refused\"}");
+	assert_int_equal(fake_changes, 0);
+	assert_int_equal(fake_state, VM_STATE_RUNNING);
+	rest_server_stop(srv);
+}
+
+/* What curl, Go's net/http, Python and podman send keeps working. */
+static void test_tcp_accepts_clients(void **state)
+{
+	struct rest_config rc = tcp_cfg("127.0.0.1", 0);
+	struct target t = {.family = AF_INET};
+	struct rest_server *srv = rest_server_start(&rc, &be);
+	char hdr[256], req[256];
+	static const char *const hosts[] = {
+		"Host: localhost\r\n",		"Host: LOCALHOST.\r\n",	  "Host: vm1.localhost\r\n",
+		"Host: 127.0.0.1\r\n",		"Host: 127.3.2.1:80\r\n", "Host: [::1]:8081\r\n",
+		"Host: [::ffff:127.0.0.1]\r\n", "Host: localhost:\r\n",
+	};
+	int len;
+
+	(void)state;
+	assert_non_null(srv);
+	t.port = tcp_port(srv);
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+		assert_int_equal(get_with(&t, "HTTP/1.1", hosts[i], NULL, 0), 200);
+	/* No Host: not a browser (HTTP/1.0 tools). */
+	assert_int_equal(get_with(&t, "HTTP/1.0", "", NULL, 0), 200);
+	assert_int_equal(get_with(&t, "HTTP/1.1", "", NULL, 0), 200);
+	/* The API's own origin, and the fetch metadata of a same-origin request. */
+	snprintf(hdr, sizeof(hdr), "Host: localhost:%d\r\nOrigin: http://localhost:%d\r\n", t.port,
+		 t.port);
+	assert_int_equal(get_with(&t, "HTTP/1.1", hdr, NULL, 0), 200);
+	snprintf(hdr, sizeof(hdr), "Origin: http://127.0.0.1:%d\r\nSec-Fetch-Site: same-origin\r\n",
+		 t.port);
+	assert_int_equal(get_with(&t, "HTTP/1.1", hdr, NULL, 0), 200);
+	/* podman's stop: Go's POST with no Content-Type. */
+	len = snprintf(req, sizeof(req),
+		       "POST /vm/state HTTP/1.1\r\nHost: localhost:%d\r\nUser-Agent: "
+		       "Go-http-client/1.1\r\nContent-Length: 17\r\nAccept-Encoding: gzip\r\n"
+		       "Connection: close\r\n\r\n{\"state\":\"Pause\"}",
+		       t.port);
+	assert_int_equal(http_raw(&t, req, (size_t)len, NULL, 0), 200);
+	assert_int_equal(fake_state, VM_STATE_PAUSED);
+	rest_server_stop(srv);
+}
+
+/* A browser cannot reach a unix socket: Go's "d", "unix" or a path as Host are fine. */
+static void test_unix_accepts_any_host(void **state)
+{
+	struct rest_config rc = unix_cfg(sock_path);
+	struct target t = unix_target();
+	struct rest_server *srv = rest_server_start(&rc, &be);
+	static const char *const headers[] = {
+		"Host: d\r\n",
+		"Host: unix\r\n",
+		"Host: /run/user/1000/vfkit.sock\r\n",
+		"Host: %2Frun%2Fvfkit.sock\r\n",
+		"Host: evil.example\r\nOrigin: null\r\n",
+	};
+
+	(void)state;
+	assert_non_null(srv);
+	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
+		assert_int_equal(get_with(&t, "HTTP/1.1", headers[i], NULL, 0), 200);
+	rest_server_stop(srv);
+}
+
+/* --- slowloris --- */
+
+static void raise_fd_limit(rlim_t want)
+{
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* One request on its own connection, given up after timeout_s: the status or -1. */
+static int get_within(const struct target *t, int timeout_s)
+{
+	static const char req[] = "GET /vm/state HTTP/1.1\r\nHost: localhost\r\nConnection: "
+				  "close\r\n\r\n";
+	struct timeval tv = {.tv_sec = timeout_s};
+	char resp[1024];
+	size_t got = 0;
+	ssize_t n;
+	int fd = dial(t), status = -1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	send_all(fd, req, sizeof(req) - 1);
+	while (got < sizeof(resp) - 1 && (n = recv(fd, resp + got, sizeof(resp) - 1 - got, 0)) > 0)
+		got += (size_t)n;
+	resp[got] = '\0';
+	close(fd);
+	if (sscanf(resp, "HTTP/1.1 %d", &status) != 1)
+		return -1;
+	return status;
+}
+
+struct trickle {
+	int *fds;
+	int nfds;
+	volatile bool stop;
+};
+
+/* Every connection gets one more header byte every 200 ms: never idle, never done. */
+static void *trickle_main(void *arg)
+{
+	struct trickle *tr = arg;
+
+	while (!tr->stop) {
+		for (int i = 0; i < tr->nfds; i++)
+			if (tr->fds[i] >= 0)
+				send(tr->fds[i], "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		usleep(200 * 1000);
+	}
+	return NULL;
+}
+
+/*
+ * REST_MAX_CONNECTIONS clients trickle a never-ending header: a real client
+ * must still be served at once (they used to hold every slot while each byte
+ * restarted their idle timeout).
+ */
+static void test_full_table_of_tricklers_does_not_lock_out(void **state)
+{
+	struct rest_config rc = unix_cfg(sock_path);
+	struct target t = unix_target();
+	struct rest_server *srv = rest_server_start(&rc, &be);
+	static int fds[REST_MAX_CONNECTIONS];
+	struct trickle tr = {.fds = fds, .nfds = REST_MAX_CONNECTIONS};
+	pthread_t thr;
+	double t0;
+
+	(void)state;
+	assert_non_null(srv);
+	raise_fd_limit(4 * REST_MAX_CONNECTIONS);
+	for (int i = 0; i < REST_MAX_CONNECTIONS; i++) {
+		fds[i] = dial(&t);
+		assert_true(fds[i] >= 0);
+		send_all(fds[i], "GET /vm/state HTTP/1.1\r\nX-Slow: ", 32);
+	}
+	assert_int_equal(pthread_create(&thr, NULL, trickle_main, &tr), 0);
+	sleep(1); /* every slot taken, every client busy */
+	for (int i = 0; i < 5; i++) {
+		t0 = now_s();
+		assert_int_equal(get_within(&t, 3), 200);
+		print_message("  request among %d trickling clients: %.3f s\n",
+			      REST_MAX_CONNECTIONS, now_s() - t0);
+		assert_true(now_s() - t0 < 2.0);
+	}
+	/*
+	 * Newcomers evicting tricklers whose bytes arrive in the same epoll
+	 * batch: an evicted connection must not be touched again (ASan).
+	 */
+	for (int round = 0; round < 8; round++) {
+		for (int i = 0; i < REST_MAX_CONNECTIONS; i += 4) {
+			int fd = dial(&t);
+
+			assert_true(fd >= 0);
+			send_all(fd, "GET /vm/state HTTP/1.1\r\nX-Slow: ", 32);
+			close(fds[i]);
+			fds[i] = fd;
+		}
+		usleep(50 * 1000);
+	}
+	assert_int_equal(get_within(&t, 3), 200);
+	tr.stop = true;
+	pthread_join(thr, NULL);
+	for (int i = 0; i < REST_MAX_CONNECTIONS; i++)
+		close(fds[i]);
+	rest_server_stop(srv);
+}
+
+/* A request that trickles in forever is closed at its deadline, not kept alive by each byte. */
+static void test_trickling_request_closed_at_deadline(void **state)
+{
+	struct rest_config rc = unix_cfg(sock_path);
+	struct target t = unix_target();
+	struct rest_server *srv = rest_server_start(&rc, &be);
+	static const char head[] = "POST /vm/state HTTP/1.1\r\nHost: localhost\r\n"
+				   "Content-Length: 4000\r\n\r\n";
+	double t0 = now_s(), closed_after = -1;
+	int fd;
+
+	(void)state;
+	assert_non_null(srv);
+	fd = dial(&t);
+	assert_true(fd >= 0);
+	send_all(fd, head, sizeof(head) - 1);
+	while (now_s() - t0 < REST_REQUEST_DEADLINE_S + 5) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		char c;
+
+		if (poll(&pfd, 1, 300) == 1) {
+			if (recv(fd, &c, 1, MSG_DONTWAIT) <= 0) {
+				closed_after = now_s() - t0;
+				break;
+			}
+		}
+		if (send(fd, " ", 1, MSG_NOSIGNAL) != 1) {
+			closed_after = now_s() - t0;
+			break;
+		}
+	}
+	close(fd);
+	print_message("  trickling request closed after %.1f s\n", closed_after);
+	assert_true(closed_after >= REST_REQUEST_DEADLINE_S - 1);
+	assert_true(closed_after <= REST_REQUEST_DEADLINE_S + 2);
+	assert_int_equal(http(&t, "GET", "/vm/state", NULL, NULL, 0), 200);
+	rest_server_stop(srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +838,11 @@ int main(void)
 		cmocka_unit_test_setup(test_load_tcp, setup),
 		cmocka_unit_test_setup(test_stop_drains_replies, setup),
 		cmocka_unit_test_setup(test_idle_clients_time_out, setup),
+		cmocka_unit_test_setup(test_tcp_refuses_browser_requests, setup),
+		cmocka_unit_test_setup(test_tcp_accepts_clients, setup),
+		cmocka_unit_test_setup(test_unix_accepts_any_host, setup),
+		cmocka_unit_test_setup(test_full_table_of_tricklers_does_not_lock_out, setup),
+		cmocka_unit_test_setup(test_trickling_request_closed_at_deadline, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
