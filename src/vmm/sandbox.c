@@ -114,7 +114,6 @@ static const int loop_calls[] = {
 	SCMP_SYS(unlink),
 	SCMP_SYS(unlinkat),
 	SCMP_SYS(fcntl),
-	SCMP_SYS(dup),
 	SCMP_SYS(epoll_wait),
 	SCMP_SYS(epoll_pwait),
 	SCMP_SYS(epoll_ctl),
@@ -139,8 +138,6 @@ static const int loop_calls[] = {
 	SCMP_SYS(getpeername),
 	SCMP_SYS(shutdown),
 	SCMP_SYS(rt_sigaction),
-	SCMP_SYS(sigaltstack),
-	SCMP_SYS(uname),
 };
 
 static const unsigned long loop_ioctls[] = {
