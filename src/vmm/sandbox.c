@@ -90,7 +90,8 @@ static const int vcpu_calls[] = {
 /* Interrupts and notifications: raised by devices on vCPUs and on the loop. */
 #define DEVICE_IOCTLS KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_IRQFD, KVM_IOEVENTFD, KVM_SET_GSI_ROUTING
 
-static const unsigned long vcpu_ioctls[] = {KVM_RUN, DEVICE_IOCTLS};
+/* libseccomp tests the last one added first: KVM_RUN, the one made on every exit. */
+static const unsigned long vcpu_ioctls[] = {DEVICE_IOCTLS, KVM_RUN};
 
 /*
  * The event loop: signals, timers, console and network backends (libslirp
@@ -230,9 +231,42 @@ static int allow_loop_extras(scmp_filter_ctx ctx)
 	return rc;
 }
 
+/*
+ * The calls each kind makes for every guest exit or event go first in the
+ * filter: it is a chain of comparisons, run on each system call.
+ */
+static const int vcpu_hot[] = {SCMP_SYS(ioctl), SCMP_SYS(write), SCMP_SYS(futex)};
+static const int loop_hot[] = {SCMP_SYS(epoll_wait), SCMP_SYS(read),	       SCMP_SYS(write),
+			       SCMP_SYS(ioctl),	     SCMP_SYS(io_uring_enter), SCMP_SYS(futex)};
+static const int rest_hot[] = {SCMP_SYS(epoll_wait), SCMP_SYS(recvfrom), SCMP_SYS(sendto)};
+
+static int prefer(scmp_filter_ctx ctx, const int *calls, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = seccomp_syscall_priority(ctx, calls[i], (uint8_t)(255 - i));
+	return rc;
+}
+
+static int prefer_hot_calls(scmp_filter_ctx ctx, enum sandbox_kind kind)
+{
+	switch (kind) {
+	case SANDBOX_VCPU:
+		return prefer(ctx, vcpu_hot, ARRAY_LEN(vcpu_hot));
+	case SANDBOX_LOOP:
+		return prefer(ctx, loop_hot, ARRAY_LEN(loop_hot));
+	default:
+		return prefer(ctx, rest_hot, ARRAY_LEN(rest_hot));
+	}
+}
+
 static int add_rules(scmp_filter_ctx ctx, enum sandbox_kind kind)
 {
 	int rc = allow_base(ctx);
+
+	if (!rc)
+		rc = prefer_hot_calls(ctx, kind);
 
 	if (rc)
 		return rc;
