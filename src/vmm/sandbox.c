@@ -156,13 +156,18 @@ static const unsigned long loop_ioctls[] = {
 	FIONBIO,
 };
 
-/* The REST server: its own connections, and waking the loop (loop_call). */
+/*
+ * The REST server: its own connections, and waking the loop (loop_call). Its
+ * Stop request presses the power button, which raises the SCI from this thread.
+ */
 static const int rest_calls[] = {
 	SCMP_SYS(read),	       SCMP_SYS(accept4),    SCMP_SYS(recvfrom),    SCMP_SYS(sendto),
 	SCMP_SYS(sendmsg),     SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
 	SCMP_SYS(shutdown),    SCMP_SYS(fcntl),	     SCMP_SYS(getsockname), SCMP_SYS(setsockopt),
 	SCMP_SYS(getpeername),
 };
+
+static const unsigned long rest_ioctls[] = {KVM_IRQ_LINE};
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -280,7 +285,8 @@ static int add_rules(scmp_filter_ctx ctx, enum sandbox_kind kind)
 			rc = allow_ioctls(ctx, loop_ioctls, ARRAY_LEN(loop_ioctls));
 		return rc ? rc : allow_loop_extras(ctx);
 	case SANDBOX_REST:
-		return allow_all(ctx, rest_calls, ARRAY_LEN(rest_calls));
+		rc = allow_all(ctx, rest_calls, ARRAY_LEN(rest_calls));
+		return rc ? rc : allow_ioctls(ctx, rest_ioctls, ARRAY_LEN(rest_ioctls));
 	default:
 		return -EINVAL;
 	}
