@@ -421,6 +421,20 @@ int sandbox_init(void)
 	return 0;
 }
 
+/*
+ * A thread that blocks SIGSYS (the REST thread blocks every signal) would not
+ * run the reporter: the kernel would reset SIGSYS to its default and the
+ * process would die without saying why.
+ */
+static int unblock_sigsys(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGSYS);
+	return -pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int sandbox_install(enum sandbox_kind kind)
 {
 	scmp_filter_ctx ctx;
@@ -445,8 +459,10 @@ int sandbox_install(enum sandbox_kind kind)
 		rc = add_rules(ctx, kind);
 	if (!rc) {
 		thread_kind = kind;
-		rc = seccomp_load(ctx);
+		rc = unblock_sigsys();
 	}
+	if (!rc)
+		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc) {
 		thread_kind = -1;

@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -43,9 +45,15 @@ static void leave(int status)
 	syscall(SYS_exit_group, status);
 }
 
-/* Runs fn in a child confined as kind; fn's call either traps or returns. */
+/*
+ * Runs fn in a child confined as kind; fn's call either traps or returns.
+ * The child blocks every signal first, as the REST thread does: the report
+ * must come out anyway.
+ */
 static struct outcome confined_run(enum sandbox_kind kind, attempt_fn fn)
 {
+	sigset_t all;
+
 	struct outcome out = {0};
 	int pipefd[2], wstatus;
 	ssize_t n;
@@ -56,6 +64,8 @@ static struct outcome confined_run(enum sandbox_kind kind, attempt_fn fn)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, NULL);
 		dup2(pipefd[1], STDERR_FILENO);
 		close(pipefd[0]);
 		if (sandbox_install(kind) < 0)
