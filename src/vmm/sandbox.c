@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <seccomp.h>
@@ -132,6 +133,7 @@ static const int loop_calls[] = {
 	SCMP_SYS(sendto),
 	SCMP_SYS(recvfrom),
 	SCMP_SYS(sendmsg),
+	SCMP_SYS(sendmmsg),
 	SCMP_SYS(recvmsg),
 	SCMP_SYS(setsockopt),
 	SCMP_SYS(getsockopt),
@@ -409,6 +411,12 @@ int sandbox_init(void)
 		enabled = false;
 		return 0;
 	}
+	/*
+	 * jansson seeds its hash function from /dev/urandom when the first JSON
+	 * object is made, which may be in the REST thread, after its filter:
+	 * seed it now, before any thread exists.
+	 */
+	json_object_seed(0);
 	/* EINVAL without CONFIG_SECCOMP_FILTER: better to refuse than to run unconfined. */
 	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 || install_reporter() < 0) {
 		log_error("sandbox: seccomp is not available (%s); VFKIT_SANDBOX=off runs "
