@@ -143,16 +143,18 @@ static const int loop_calls[] = {
 	SCMP_SYS(rt_sigaction),
 };
 
+/*
+ * Every thread may restore the stdio console's terminal: a fatal signal
+ * (SIGSEGV, abort) restores it in whichever thread it hits, and the loop
+ * restores it at exit.
+ */
+static const unsigned long base_ioctls[] = {TCGETS, TCSETS, TCSETSW, TCSETSF};
+
 static const unsigned long loop_ioctls[] = {
 	DEVICE_IOCTLS,
 	KVM_GET_CLOCK,
 	KVM_SET_CLOCK,
-	/* the stdio console's terminal, restored at exit */
-	TCGETS,
-	TCSETS,
-	TCSETSW,
-	TCSETSF,
-	TIOCGWINSZ,
+	TIOCGWINSZ, /* the stdio console's terminal */
 	/* libslirp */
 	FIONREAD,
 	FIONBIO,
@@ -205,6 +207,8 @@ static int allow_base(scmp_filter_ctx ctx)
 {
 	int rc = allow_all(ctx, base_calls, ARRAY_LEN(base_calls));
 
+	if (!rc)
+		rc = allow_ioctls(ctx, base_ioctls, ARRAY_LEN(base_ioctls));
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));

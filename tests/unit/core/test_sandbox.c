@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "vmm/sandbox.h"
@@ -163,6 +164,14 @@ static void kvm_create_vm_ioctl(void)
 	ioctl(-1, KVM_CREATE_VM, 0);
 }
 
+/* What a fatal signal's handler does to the stdio console, in any thread. */
+static void restore_terminal(void)
+{
+	struct termios t = {0};
+
+	ioctl(-1, TCSETSF, &t);
+}
+
 static void map_executable(void)
 {
 	mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -217,6 +226,8 @@ static void test_vcpu_runs_and_raises_interrupts(void **state)
 	assert_allowed(confined_run(SANDBOX_VCPU, kvm_run_ioctl));
 	assert_allowed(confined_run(SANDBOX_VCPU, kvm_irq_line_ioctl));
 	assert_allowed(confined_run(SANDBOX_VCPU, map_and_log));
+	assert_allowed(confined_run(SANDBOX_VCPU, restore_terminal));
+	assert_allowed(confined_run(SANDBOX_REST, restore_terminal));
 }
 
 static void test_vcpu_may_not_create_a_vm(void **state)
