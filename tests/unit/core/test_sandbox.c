@@ -47,11 +47,12 @@ static void leave(int status)
 }
 
 /*
- * Runs fn in a child confined as kind; fn's call either traps or returns.
+ * Runs fn in a child confined as kind (-1: not confined here); fn's call either
+ * traps or returns.
  * The child blocks every signal first, as the REST thread does: the report
  * must come out anyway.
  */
-static struct outcome confined_run(enum sandbox_kind kind, attempt_fn fn)
+static struct outcome run_child(int kind, attempt_fn fn)
 {
 	sigset_t all;
 
@@ -69,7 +70,7 @@ static struct outcome confined_run(enum sandbox_kind kind, attempt_fn fn)
 		pthread_sigmask(SIG_BLOCK, &all, NULL);
 		dup2(pipefd[1], STDERR_FILENO);
 		close(pipefd[0]);
-		if (sandbox_install(kind) < 0)
+		if (kind >= 0 && sandbox_install((enum sandbox_kind)kind) < 0)
 			leave(1);
 		fn();
 		leave(ALLOWED_STATUS);
@@ -82,6 +83,17 @@ static struct outcome confined_run(enum sandbox_kind kind, attempt_fn fn)
 	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
 	out.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -WTERMSIG(wstatus);
 	return out;
+}
+
+static struct outcome confined_run(enum sandbox_kind kind, attempt_fn fn)
+{
+	return run_child((int)kind, fn);
+}
+
+/* fn in a child that confines itself (or not) as it pleases. */
+static struct outcome unconfined_run(attempt_fn fn)
+{
+	return run_child(-1, fn);
 }
 
 static void assert_killed_for(struct outcome out, const char *kind, const char *call)
@@ -200,6 +212,49 @@ static void io_uring_new_ring(void)
 	syscall(SYS_io_uring_setup, 8, NULL);
 }
 
+/*
+ * Grows this thread's malloc heap and gives it back: in a glibc arena of its
+ * own, the first shrink opens /proc/sys/vm/overcommit_memory.
+ */
+static void *churn_heap(void *arg)
+{
+	enum { N = 64, SIZE = 96 << 10 }; /* below the mmap threshold: heap memory */
+	static char *blocks[N];
+
+	if (sandbox_install(*(enum sandbox_kind *)arg) < 0)
+		leave(1);
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < N; i++) {
+			blocks[i] = malloc(SIZE);
+			if (!blocks[i])
+				leave(2);
+			memset(blocks[i], round, SIZE);
+		}
+		for (int i = N - 1; i >= 0; i--)
+			free(blocks[i]);
+	}
+	return NULL;
+}
+
+/* As vm_main() does: sandbox_init() in the main thread, then confined threads. */
+static void init_then_churn_in_a_thread(void)
+{
+	static enum sandbox_kind kind = SANDBOX_VCPU;
+	pthread_t t;
+
+	setenv("VFKIT_SANDBOX", "on", 1);
+	if (sandbox_init() < 0 || pthread_create(&t, NULL, churn_heap, &kind) != 0)
+		leave(3);
+	pthread_join(t, NULL);
+}
+
+static void test_threads_allocate_and_free_inside_the_sandbox(void **state)
+{
+	(void)state;
+	/* The child confines itself only in its new thread: the main one stays free. */
+	assert_allowed(unconfined_run(init_then_churn_in_a_thread));
+}
+
 /* ---- cases ---- */
 
 static void test_vcpu_may_not_open_a_socket(void **state)
@@ -315,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_loop_may_not_exec_or_fork),
 		cmocka_unit_test(test_rest_only_raises_an_interrupt),
 		cmocka_unit_test(test_no_kind_maps_executable_memory),
+		cmocka_unit_test(test_threads_allocate_and_free_inside_the_sandbox),
 		cmocka_unit_test(test_switch_values),
 	};
 
