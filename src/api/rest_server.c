@@ -29,6 +29,7 @@
 #include "api/rest_server.h"
 #include "util/log.h"
 #include "util/thread.h"
+#include "vmm/sandbox.h"
 
 /* After a reply that closes, unread input is drained this long (see linger()). */
 #define LINGER_MS	 1000
@@ -587,6 +588,9 @@ static void *server_main(void *arg)
 	struct rest_server *srv = arg;
 	struct epoll_event evs[32];
 
+	/* Confined before the first request; unconfined, it serves none (logged). */
+	if (sandbox_enter(SANDBOX_REST) < 0)
+		return NULL;
 	for (;;) {
 		int timeout = sweep(srv), n;
 		bool stop = false, accept = false;

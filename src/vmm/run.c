@@ -17,6 +17,7 @@
 #include "vmm/kvm.h"
 #include "vmm/lifecycle.h"
 #include "vmm/run.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
 static void remove_cloud_init_iso(void *opaque)
@@ -129,12 +130,15 @@ int vm_main(struct vm_config *cfg)
 	cloudinit_remove_stale();
 	log_parameters(cfg);
 
-	if (build_vm(vm) < 0) {
+	/* Before any thread starts: each one confines itself at its start. */
+	if (sandbox_init() < 0 || build_vm(vm) < 0) {
 		vm->exit_status = 1;
 	} else {
 		vm_set_starting(vm);
 		if (kvm_vcpus_start(vm) < 0)
 			vm_fatal(vm, "cannot start the vCPUs");
+		else if (sandbox_enter(SANDBOX_LOOP) < 0)
+			vm_fatal(vm, "cannot confine the event loop");
 		else
 			vm_set_running(vm);
 		log_info("waiting for VM to stop");

@@ -13,6 +13,7 @@
 #include "arch/x86/cpuid.h"
 #include "util/log.h"
 #include "util/thread.h"
+#include "vmm/sandbox.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -237,14 +238,19 @@ static void *vcpu_thread(void *arg)
 	sigset_t set;
 	char name[16];
 	bool first = v->index == 0;
+	bool confined;
 
 	snprintf(name, sizeof(name), "vcpu%u", v->index);
 	pthread_setname_np(pthread_self(), name);
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* Before the guest's first instruction: a guest never meets an unconfined vCPU. */
+	confined = sandbox_enter(SANDBOX_VCPU) == 0;
+	if (!confined)
+		vm_fatal(v->vm, "vCPU %u: cannot confine its thread", v->index);
 
-	while (wait_runnable(v)) {
+	while (confined && wait_runnable(v)) {
 		if (first) {
 			first = false;
 			report_first_run();

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The block backend's automatic caching: which requests bypass the page cache,
- * and that buffered and direct requests see each other's data.
+ * and that buffered and direct requests see each other's data. And its ring's
+ * restrictions: seccomp cannot see io_uring operations, so the ring itself must
+ * refuse everything but I/O on the image.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -166,6 +169,56 @@ static void test_without_direct_everything_is_buffered(void **state)
 	assert_int_equal(fx->buf[BIG - 1], 0x11);
 }
 
+/* Submits what the caller queued by hand; returns the completion's result. */
+static int submit_raw(struct block_backend *b)
+{
+	struct io_uring_cqe *cqe;
+	int res;
+
+	io_uring_submit(&b->ring);
+	assert_int_equal(io_uring_wait_cqe(&b->ring, &cqe), 0);
+	res = cqe->res;
+	io_uring_cqe_seen(&b->ring, cqe);
+	return res;
+}
+
+static void test_ring_refuses_to_open_files(void **state)
+{
+	struct fixture *fx = *state;
+	char path[96];
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&fx->be.ring);
+
+	snprintf(path, sizeof(path), "%s.opened-by-ring", fx->path);
+	unlink(path);
+	io_uring_prep_openat(sqe, AT_FDCWD, path, O_WRONLY | O_CREAT, 0600);
+	assert_int_equal(submit_raw(&fx->be), -EACCES);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+static void test_ring_refuses_other_descriptors(void **state)
+{
+	struct fixture *fx = *state;
+	struct iovec v = {fx->buf, 4096};
+	int other = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&fx->be.ring);
+
+	assert_true(other >= 0);
+	/* A plain descriptor, not a registered slot. */
+	io_uring_prep_readv(sqe, other, &v, 1, 0);
+	assert_int_equal(submit_raw(&fx->be), -EACCES);
+	close(other);
+}
+
+static void test_ring_takes_no_new_registrations(void **state)
+{
+	struct fixture *fx = *state;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(io_uring_register_files_update(&fx->be.ring, 0, &fd, 1), -EACCES);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +230,12 @@ int main(void)
 			test_unaligned_large_request_is_buffered_and_correct, setup_disk, teardown),
 		cmocka_unit_test_setup_teardown(test_without_direct_everything_is_buffered,
 						setup_disk, teardown),
+		cmocka_unit_test_setup_teardown(test_ring_refuses_to_open_files, setup_disk,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ring_refuses_other_descriptors, setup_disk,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ring_takes_no_new_registrations, setup_disk,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
