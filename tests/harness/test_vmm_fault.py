@@ -58,7 +58,8 @@ def test_warnings_do_not_count_as_faults(tmp_path):
      "vfkit printed: src/x.c:1:2: runtime error: signed integer overflow"),
     ("echo 'vfkit: error: virtio-net: cannot send: No buffer space' >&2; " + HEALTHY,
      "vfkit printed: vfkit: error: virtio-net: cannot send"),
-])
+], ids=["segv", "exit-1", "exit-0-early", "bad-exit-on-sigterm", "hang-on-sigterm", "asan",
+        "ubsan", "error-line"])
 def test_a_broken_vmm_is_a_fault_with_its_evidence(tmp_path, script, evidence):
     found, vm = fault(tmp_path, script)
     assert found is not None and evidence in found, found
