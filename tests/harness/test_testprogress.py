@@ -110,3 +110,41 @@ def test_run_names_skipped_tests_with_their_reason(tmp_path):
     (passed, failed, skipped), out = run_progress_stage(tmp_path, text)
     assert (passed, failed, skipped) == (0, 0, 1), out
     assert "   skipped: %s: no loop device here" % D in out, out
+
+
+def run_function(tmp_path, call):
+    """One of tests/run's functions, sourced, on files in tmp_path."""
+    script = 'source "$1/tests/run" && cd "$2" && %s' % call
+    return subprocess.run(["bash", "-c", script, "bash", str(ROOT), str(tmp_path)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=60).stdout
+
+
+def test_run_names_skipped_unit_tests_and_cmocka_skips_inside_a_pass(tmp_path):
+    (tmp_path / "testlog.json").write_text("\n".join([
+        '{"name": "test_ok", "result": "OK", "stdout": "[  PASSED  ] 2 test(s).\\n"}',
+        '{"name": "test_acpi", "result": "OK", "stdout": "[ RUN      ] test_iasl\\n'
+        '[  SKIPPED ] test_iasl\\n[  PASSED  ] 3 test(s).\\n[  SKIPPED ] 1 test(s), '
+        'listed below:\\n[  SKIPPED ] test_iasl\\n"}',
+        '{"name": "test_kvm", "result": "SKIP", "stdout": "no /dev/kvm here\\n"}',
+        '{"name": "test_bad", "result": "FAIL", "stdout": ""}']) + "\n")
+    out = run_function(tmp_path, 'counts=$(unit_counts testlog.json) && head -n1 <<<"$counts" '
+                       '&& tail -n +2 <<<"$counts" | list_skips')
+    lines = out.splitlines()
+    assert lines[0] == "2 1 2", out  # the cmocka skip counts too
+    assert "   skipped: test_acpi/test_iasl: cmocka skip() in the test" in lines, out
+    assert "   skipped: test_kvm: no /dev/kvm here" in lines, out
+    assert len(lines) == 3, out
+
+
+def test_run_names_skipped_pytest_tests(tmp_path):
+    (tmp_path / "cli.xml").write_text(
+        '<testsuites><testsuite tests="3" failures="0" errors="0" skipped="1">'
+        '<testcase classname="tests.cli.test_cli" name="test_a"/>'
+        '<testcase classname="tests.cli.test_cli" name="test_b">'
+        '<skipped type="pytest.skip" message="needs\n root">x</skipped></testcase>'
+        '<testcase classname="tests.cli.test_cli" name="test_c"/>'
+        '</testsuite></testsuites>')
+    out = run_function(tmp_path, 'counts=$(junit_counts cli.xml) && head -n1 <<<"$counts" '
+                       '&& tail -n +2 <<<"$counts" | list_skips')
+    assert out.splitlines() == ["2 0 1", "   skipped: tests.cli.test_cli::test_b: needs root"], out
