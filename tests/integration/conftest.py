@@ -34,6 +34,7 @@ import signal
 
 import pytest
 
+import testprogress
 import vmtest
 
 # No test may take longer than this (seconds, times VFKIT_TEST_TIMEOUT_SCALE):
@@ -62,15 +63,15 @@ def pytest_runtest_protocol(item, nextitem):
 
 # --- progress file: resume after the test host died -------------------------------
 #
-# With VFKIT_TEST_PROGRESS=FILE every finished test appends "<outcome> <nodeid>"
-# (outcome passed, failed or skipped) and syncs it; a session starts with a
-# "# session" line and ends with "# end". When the L1 test host locks up,
-# scripts/testhost boots it again and the next session goes on where the last
-# stopped: tests already listed are deselected, except failures from a session
-# that never reached "# end" (the host was failing under them), which run again.
-# tests/run counts each test's last outcome.
+# With VFKIT_TEST_PROGRESS=FILE every test appends "started <nodeid>" when it
+# begins and "<outcome> <nodeid>" when it finishes (see testprogress.py for the
+# format and the rules). When the L1 test host locks up, scripts/testhost boots
+# it again and the next session goes on where the last stopped: a test that
+# has an outcome, even a failure, is deselected; only one that the lockup cut
+# off before its outcome runs again. tests/run counts and names them.
 
 _outcomes = {}
+_skip_reasons = {}
 
 
 def _progress_file():
@@ -82,27 +83,6 @@ def _append(line):
         f.write(line + "\n")
         f.flush()
         os.fsync(f.fileno())
-
-
-def _finished_tests(path):
-    """nodeids that need not run again (read after this session's "# session")."""
-    done, session, ended = {}, [], True
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line == "# session":
-                if not ended:  # that session died: its failures get another chance
-                    for nodeid in session:
-                        if done.get(nodeid) == "failed":
-                            del done[nodeid]
-                session, ended = [], False
-            elif line == "# end":
-                ended = True
-            elif " " in line:
-                outcome, nodeid = line.split(" ", 1)
-                done[nodeid] = outcome
-                session.append(nodeid)
-    return set(done)
 
 
 def pytest_sessionstart(session):
@@ -119,11 +99,22 @@ def pytest_collection_modifyitems(config, items):
     path = _progress_file()
     if not path or not os.path.exists(path):
         return
-    done = _finished_tests(path)
+    done = testprogress.read(path).done()
     dropped = [i for i in items if i.nodeid in done]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [i for i in items if i.nodeid not in done]
+
+
+def _skip_reason(report):
+    r = report.longrepr
+    text = r[2] if isinstance(r, tuple) and len(r) == 3 else str(r)
+    return " ".join(text.replace("Skipped: ", "", 1).split())
+
+
+def pytest_runtest_logstart(nodeid, location):
+    if _progress_file():
+        _append("started %s" % nodeid)
 
 
 def pytest_runtest_logreport(report):
@@ -131,13 +122,16 @@ def pytest_runtest_logreport(report):
         _outcomes[report.nodeid] = "failed"
     elif report.skipped and report.nodeid not in _outcomes:
         _outcomes[report.nodeid] = "skipped"
+        _skip_reasons[report.nodeid] = _skip_reason(report)
     elif report.when == "call" and report.nodeid not in _outcomes:
         _outcomes[report.nodeid] = "passed"
 
 
 def pytest_runtest_logfinish(nodeid, location):
     if _progress_file():
-        _append("%s %s" % (_outcomes.get(nodeid, "failed"), nodeid))
+        outcome = _outcomes.get(nodeid, "failed")
+        reason = _skip_reasons.get(nodeid) if outcome == "skipped" else None
+        _append("%s %s%s" % (outcome, nodeid, "\t" + reason if reason else ""))
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,12 @@
 image, the disk serial, discard keeping images sparse, several disks with a
 cloud-init style ISO, read-only disks, and the PCI view of the devices."""
 
+import contextlib
 import hashlib
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -38,20 +40,28 @@ def field(console, name):
 
 def test_random_data_roundtrip_matches_host_image(boot_script, tmp_path):
     """64 MiB of random data written by the guest reads back identically in the
-    guest (after dropping its page cache) and is byte-for-byte the host image."""
-    img = sparse_image(tmp_path / "data.img", 64 << 20)
+    guest (after dropping its page cache) and is byte-for-byte the host image.
+    The guest hashes what it wrote before writing it, so a disk that kept
+    nothing (all zeros read back in the guest and on the host) cannot pass."""
+    size = 64 << 20
+    img = sparse_image(tmp_path / "data.img", size)
     script = (
-        "dd if=/dev/urandom of=/dev/vdb bs=1M count=64 conv=fsync 2>/dev/null || exit 2\n"
+        "dd if=/dev/urandom of=/tmp/data bs=1M count=64 2>/dev/null || exit 2\n"
+        "echo WROTESUM=$(sha256sum </tmp/data | cut -d' ' -f1)\n"
+        "dd if=/tmp/data of=/dev/vdb bs=1M conv=fsync 2>/dev/null || exit 3\n"
+        "rm /tmp/data\n"
         "echo 3 > /proc/sys/vm/drop_caches\n"
         "echo GUESTSUM=$(sha256sum /dev/vdb | cut -d' ' -f1)\n"
         "echo SIZE=$(blockdev --getsize64 /dev/vdb)\n"
     )
     r = boot_script(script, disks=[img], timeout=600)
     assert r.rc == 0 and r.markers.status == 0, r.describe()
-    assert field(r.console, "SIZE") == str(64 << 20), r.describe()
-    guest_sum = field(r.console, "GUESTSUM")
-    assert guest_sum and guest_sum == sha256_file(img), r.describe()
-    assert os.path.getsize(img) == 64 << 20
+    assert field(r.console, "SIZE") == str(size), r.describe()
+    wrote, read_back, on_host = field(r.console, "WROTESUM"), field(r.console, "GUESTSUM"), \
+        sha256_file(img)
+    assert wrote and wrote != hashlib.sha256(bytes(size)).hexdigest(), r.describe()
+    assert (read_back, on_host) == (wrote, wrote), r.describe()
+    assert os.path.getsize(img) == size
 
 
 def test_device_id_is_the_disk_serial(vfkit_vm, script_disk, tmp_path):
@@ -146,12 +156,34 @@ def test_two_disks_and_a_cloud_init_iso(boot_script, tmp_path):
     assert sha256_file(iso) == iso_sum  # mounted read-only, untouched
 
 
+@contextlib.contextmanager
+def read_only_path(path):
+    """path, which nobody may open for writing, not even root: as root (the L1
+    test host) its directory is bind-mounted read-only, since root ignores a
+    file's mode; otherwise the file is made 0444. Yields the path to use."""
+    path = Path(path)
+    if os.geteuid() != 0:
+        os.chmod(path, 0o444)
+        yield path
+        return
+    ro_dir = path.parent / "ro"
+    ro_dir.mkdir()
+    subprocess.run(["mount", "--bind", str(path.parent), str(ro_dir)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(ro_dir)], check=True)
+        yield ro_dir / path.name
+    finally:
+        subprocess.run(["umount", str(ro_dir)], check=True)
+
+
 def test_readonly_disk_refuses_writes(boot_script, tmp_path):
     """readonly: the guest sees a read-only disk, writes fail, and the host
-    image stays byte-identical (it is opened O_RDONLY: a 0444 file works)."""
-    img = tmp_path / "ro.img"
+    image stays byte-identical. vfkit opens it O_RDONLY: it starts though the
+    image cannot be opened for writing by anyone."""
+    disk_dir = tmp_path / "disk"
+    disk_dir.mkdir()
+    img = disk_dir / "ro.img"
     img.write_bytes(os.urandom(4 << 20))
-    os.chmod(img, 0o444)
     before = sha256_file(img)
     script = (
         "echo RO=$(cat /sys/block/vdb/ro)\n"
@@ -160,7 +192,11 @@ def test_readonly_disk_refuses_writes(boot_script, tmp_path):
         "blkdiscard /dev/vdb 2>/dev/null && echo DISCARD=ok || echo DISCARD=refused\n"
         "echo GUESTSUM=$(sha256sum /dev/vdb | cut -d' ' -f1)\n"
     )
-    r = boot_script(script, disks=[], devices=["virtio-blk,path=%s,readonly" % img], timeout=300)
+    with read_only_path(img) as ro_img:
+        with pytest.raises(OSError):  # the situation is what it claims to be
+            open(ro_img, "r+b").close()
+        r = boot_script(script, disks=[], devices=["virtio-blk,path=%s,readonly" % ro_img],
+                        timeout=300)
     assert r.rc == 0 and r.markers.status == 0, r.describe()
     assert field(r.console, "RO") == "1", r.describe()
     assert field(r.console, "WRITE") == "refused", r.describe()
@@ -178,29 +214,24 @@ def test_one_request_queue_per_vcpu(boot_script, tmp_path):
     assert field(r.console, "MQ") == "2", r.describe()
 
 
-def attach_loop(backing, guest):
-    """losetup, loading the loop module from the guest kernel's package first if
-    needed (the L1 test host runs the same kernel and does not load it)."""
-    cmd = ["losetup", "-f", "--show", backing]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def attach_loop(backing):
+    """losetup on a free loop device; fails the test when there is none (the L1
+    test host loads the loop module: scripts/testhost's L1_MODULES)."""
+    p = subprocess.run(["losetup", "-f", "--show", backing], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:
-        ktree = os.path.join(os.path.dirname(guest.bzimage), "tree")
-        subprocess.run(["modprobe", "-C", "/dev/null", "-d", ktree, "-S", os.uname().release,
-                        "loop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return p
+        pytest.fail("losetup -f --show %s: %s (root with the loop module loaded is needed)"
+                    % (backing, p.stderr.strip()))
+    return p.stdout.strip()
 
 
-def test_host_block_device(boot_script, guest, tmp_path):
+def test_host_block_device(boot_script, tmp_path):
     """type=dev attaches a host block device (a loop device over a file here):
     capacity from BLKGETSIZE64, writes reach the backing file, both small ones
     (through the host page cache) and 1 MiB O_DIRECT ones (which the backend
     sends past the page cache: block devices always take O_DIRECT)."""
     backing = sparse_image(tmp_path / "loop.img", 8 << 20)
-    p = attach_loop(backing, guest)
-    if p.returncode != 0:
-        pytest.skip("no loop device here: %s" % p.stderr.strip())
-    dev = p.stdout.strip()
+    dev = attach_loop(backing)
     try:
         script = ("echo SIZE=$(blockdev --getsize64 /dev/vdb)\n"
                   "echo loop-device-data > /tmp/x\n"
@@ -220,6 +251,7 @@ def test_host_block_device(boot_script, guest, tmp_path):
         assert f.read(17) == b"loop-device-data\n"
         f.seek(1 << 20)
         on_host = hashlib.sha256(f.read(2 << 20)).hexdigest()
+    assert on_host != hashlib.sha256(bytes(2 << 20)).hexdigest(), r.describe()
     assert field(r.console, "WROTE") == field(r.console, "READ") == on_host, r.describe()
 
 

@@ -15,6 +15,7 @@
 #include "arch/x86/boot.h"
 #include "arch/x86/layout.h"
 #include "synth_kernel.h"
+#include "../unprivileged.h"
 
 static char dir[] = "/tmp/vfkit-boot-check-XXXXXX";
 static char kernel[256], initrd[256], junk[256], empty[256];
@@ -122,15 +123,46 @@ static void test_truncated_kernel(void **state)
 	unlink(path);
 }
 
+/* boot_check_linux() on two kernels, run as nobody (see ../unprivileged.h). */
+struct unreadable_check {
+	int readable_rc, locked_rc;
+	char locked_err[512];
+};
+
+static void check_in_child(void *shared)
+{
+	struct unreadable_check *c = shared;
+	char locked[300];
+
+	snprintf(locked, sizeof(locked), "%s/locked", dir);
+	c->readable_rc = check(kernel, NULL, NULL, GiB(1));
+	c->locked_rc = check(locked, NULL, NULL, GiB(1));
+	snprintf(c->locked_err, sizeof(c->locked_err), "%s", err);
+}
+
 static void test_unreadable_kernel(void **state)
 {
+	struct unreadable_check *c = unprivileged_shared(sizeof(*c));
+	uint8_t bz[16384];
+	char locked[300];
+
 	(void)state;
-	if (geteuid() == 0)
-		skip(); /* root reads anything */
-	chmod(kernel, 0);
-	assert_int_equal(check(kernel, NULL, NULL, GiB(1)), -1);
-	chmod(kernel, 0644);
-	assert_non_null(strstr(err, "Permission denied"));
+	assert_non_null(c);
+	snprintf(locked, sizeof(locked), "%s/locked", dir);
+	synth_bzimage(bz, sizeof(bz), 0x020f, XLF_KERNEL_64);
+	write_file(locked, bz, sizeof(bz), 0);
+	assert_int_equal(chmod(locked, 0), 0);
+	assert_int_equal(chmod(dir, 0755), 0); /* nobody must reach both files */
+	c->readable_rc = c->locked_rc = 1234;
+	assert_int_equal(run_unprivileged(check_in_child, c), 0);
+	assert_int_equal(chmod(dir, 0700), 0);
+	unlink(locked);
+	/* the control: the same user boots the same kernel when it may read it */
+	assert_int_equal(c->readable_rc, 0);
+	assert_int_equal(c->locked_rc, -1);
+	assert_non_null(strstr(c->locked_err, "Permission denied"));
+	assert_non_null(strstr(c->locked_err, locked));
+	munmap(c, sizeof(*c));
 }
 
 static void test_missing_initrd(void **state)
