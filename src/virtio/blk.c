@@ -229,10 +229,15 @@ static void blk_queue_notify(struct virtio_dev *dev, unsigned int qidx)
 	struct virtio_blk *blk = dev->opaque;
 	struct virtq *vq = virtio_dev_queue(dev, qidx);
 
-	for (;;) {
-		struct blk_req *req = malloc(sizeof(*req));
+	for (unsigned int done = 0;; done++) {
+		struct blk_req *req;
 		int ret;
 
+		if (done == VIRTQ_BATCH) {
+			virtq_reschedule(vq);
+			break;
+		}
+		req = malloc(sizeof(*req));
 		if (!req)
 			break;
 		ret = virtq_pop(vq, &req->chain);

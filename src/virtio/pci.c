@@ -362,6 +362,16 @@ static void kick(struct virtio_dev *dev, uint64_t qidx)
 		log_ratelimited(LOG_LEVEL_WARN, "%s: queue kick lost", dev->ops->name);
 }
 
+/*
+ * Signals the queue's own kick eventfd: epoll reports it again on its next
+ * turn, together with every other ready source, so the handler resumes
+ * without jumping the queue. Needs no allocation and dies with the queue.
+ */
+void virtq_reschedule(struct virtq *vq)
+{
+	kick(vq->dev, vq->index);
+}
+
 static void vbar_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct virtio_pci *vp = opaque;

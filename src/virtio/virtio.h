@@ -60,7 +60,10 @@ struct virtio_device_ops {
 	void (*config_write)(struct virtio_dev *dev, uint32_t offset, const void *data,
 			     uint32_t len);
 
-	/* The driver kicked queue qidx (loop thread). Pop until virtq_pop() returns 0. */
+	/*
+	 * The driver kicked queue qidx (loop thread). Pop until virtq_pop()
+	 * returns 0 or VIRTQ_BATCH chains were served, then virtq_reschedule().
+	 */
 	void (*queue_notify)(struct virtio_dev *dev, unsigned int qidx);
 
 	/* Optional: DRIVER_OK was set; queues are live, negotiated features final. */
@@ -134,6 +137,19 @@ void virtq_notify(struct virtq *vq);
 bool virtq_ready(const struct virtq *vq);
 /* Unpops the last popped chain (device could not use it yet, e.g. rx). */
 void virtq_unpop(struct virtq *vq);
+
+/*
+ * Chains a queue handler serves per call. A guest that refills its ring as
+ * fast as the device drains it would otherwise keep the loop thread, and with
+ * it signals, REST, timers and every other device, waiting forever. A handler
+ * that used up its budget calls virtq_reschedule() and returns.
+ */
+#define VIRTQ_BATCH 32
+/*
+ * Runs the queue's queue_notify again on a later turn of the event loop,
+ * after the events already pending there (loop thread, dev->lock held).
+ */
+void virtq_reschedule(struct virtq *vq);
 
 /* Copies between a chain's readable/writable buffers and flat memory. */
 size_t virtq_chain_read(const struct virtq_chain *chain, uint64_t offset, void *buf, size_t len);

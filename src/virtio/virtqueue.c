@@ -26,6 +26,19 @@ static bool ranges_ok(const struct guest_mem *mem, uint64_t gpa, uint64_t len, u
 	return gpa % align == 0 && gmem_ptr(mem, gpa, len) != NULL;
 }
 
+static bool head_in_flight(const struct virtq *vq, uint16_t head)
+{
+	return vq->in_flight[head / 64] & (1ULL << (head % 64));
+}
+
+static void mark_in_flight(struct virtq *vq, uint16_t head, bool busy)
+{
+	if (busy)
+		vq->in_flight[head / 64] |= 1ULL << (head % 64);
+	else
+		vq->in_flight[head / 64] &= ~(1ULL << (head % 64));
+}
+
 int virtq_map(struct virtq *vq)
 {
 	const struct guest_mem *mem = &vq->dev->vm->mem;
@@ -45,6 +58,7 @@ int virtq_map(struct virtq *vq)
 	vq->used_idx = 0;
 	vq->signalled_used = 0;
 	vq->signalled_valid = false;
+	memset(vq->in_flight, 0, sizeof(vq->in_flight));
 	return 0;
 }
 
@@ -60,6 +74,7 @@ void virtq_reset(struct virtq *vq, uint16_t max_size)
 	vq->used = NULL;
 	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
 	vq->signalled_valid = false;
+	memset(vq->in_flight, 0, sizeof(vq->in_flight));
 }
 
 bool virtq_ready(const struct virtq *vq)
@@ -201,11 +216,15 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 	head = load_acquire(&vq->avail->ring[vq->last_avail % vq->size]);
 	if (head >= vq->size)
 		return chain_error(vq, "avail ring entry out of range");
+	if (head_in_flight(vq, head))
+		return chain_error(vq, "descriptor head offered again while in flight");
 	chain->head = head;
 	chain->nout = chain->nin = 0;
 	chain->out_len = chain->in_len = 0;
 	if (walk_chain(&w, head) < 0)
 		return -EINVAL;
+	mark_in_flight(vq, head, true);
+	vq->popped_head[vq->last_avail % vq->size] = head;
 	vq->last_avail++;
 	return 1;
 }
@@ -213,6 +232,7 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 void virtq_unpop(struct virtq *vq)
 {
 	vq->last_avail--;
+	mark_in_flight(vq, vq->popped_head[vq->last_avail % vq->size], false);
 }
 
 void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written)
@@ -221,6 +241,10 @@ void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t writ
 
 	if (!virtq_ready(vq))
 		return;
+	/* Only a head we handed out goes back: the used ring cannot gain phantom entries. */
+	if (chain->head >= vq->size || !head_in_flight(vq, chain->head))
+		return;
+	mark_in_flight(vq, chain->head, false);
 	if (written > chain->in_len)
 		written = (uint32_t)chain->in_len;
 	e = &vq->used->ring[vq->used_idx % vq->size];

@@ -34,6 +34,15 @@ struct virtq {
 	uint16_t signalled_used; /* used_idx at the last interrupt */
 	bool signalled_valid;
 
+	/*
+	 * Heads popped and not yet pushed back: a head is one request, so a
+	 * driver that offers a head again while it is in flight is refused and
+	 * in-flight requests stay bounded by the queue size.
+	 */
+	uint64_t in_flight[VIRTQ_MAX_SIZE / 64];
+	/* Head popped from each avail slot, so virtq_unpop() need not re-read guest memory. */
+	uint16_t popped_head[VIRTQ_MAX_SIZE];
+
 	int kick_fd; /* eventfd: ioeventfd or MMIO notify writes */
 };
 

@@ -83,8 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = true;
 	}
 	drv.next_gpa = 1ULL << 20;
-	if ((fdrv_init(&drv, ~0ULL, 1, 64) & 0xf) != 0xf)
-		return 0;
+	if ((fdrv_init(&drv, ~0ULL, 1, 64) & 0x4f) != 0xf)
+		abort();
 	/* Record: 16 header bytes, 2 bytes data length, 1 byte layout. */
 	while (size >= 19 && queued < 16) {
 		uint64_t hdr = galloc(&drv, 16), status = galloc(&drv, 1), buf;

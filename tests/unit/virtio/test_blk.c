@@ -9,11 +9,13 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "blk_driver.h"
 #include "config/config.h"
+#include "virtio/virtio.h"
 
 #define IMG_SIZE ((8u << 20) + 100) /* not a multiple of 512: capacity rounds down */
 #define ALL	 (~0ULL)
@@ -264,6 +266,52 @@ static void test_readonly(void **state)
 	assert_int_equal(*(uint8_t *)gptr(d, buf, 1), 0);
 }
 
+/* Completes everything submitted so far and counts the used entries. */
+static unsigned int drain_used(struct fixture *fx, unsigned int q, uint64_t status0)
+{
+	unsigned int used = 0;
+	uint32_t id, len;
+
+	for (int i = 0; i < 100; i++)
+		virtio_blk_poll(fx->vdev, true);
+	while (fdrv_get_used(&fx->drv, q, &id, &len) == 1) {
+		assert_int_equal(*(uint8_t *)gptr(&fx->drv, status0 + 8 * id, 1), VIRTIO_BLK_S_OK);
+		used++;
+	}
+	return used;
+}
+
+/*
+ * 40 reads at once: the first turn of the loop serves one batch, the
+ * handler reschedules itself, and the next turn serves the rest.
+ */
+static void test_full_ring_served_in_batches(void **state)
+{
+	struct fixture *fx = *state;
+	struct fdrv *d = &fx->drv;
+	struct virtio_blk_outhdr h = {.type = VIRTIO_BLK_T_IN};
+	uint64_t hdr = galloc(d, 16), data = galloc(d, 40 * 4096), status = galloc(d, 128 * 8);
+
+	memcpy(gptr(d, hdr, 16), &h, 16);
+	for (uint16_t i = 0; i < 40; i++) {
+		uint16_t head = (uint16_t)(3 * i);
+
+		fdrv_set_desc(d, 0, head, hdr, 16, VRING_DESC_F_NEXT, head + 1);
+		fdrv_set_desc(d, 0, head + 1, data + 4096ULL * i, 4096,
+			      VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, head + 2);
+		/* Status bytes indexed by head, so drain_used can find them. */
+		fdrv_set_desc(d, 0, head + 2, status + 8ULL * head, 1, VRING_DESC_F_WRITE, 0);
+		*(uint8_t *)gptr(d, status + 8ULL * head, 1) = 0xee;
+		fdrv_push_avail(d, 0, head);
+	}
+	fdrv_kick(d, 0);
+	virtio_dev_poll(fx->vdev);
+	assert_int_equal(drain_used(fx, 0, status), VIRTQ_BATCH);
+	virtio_dev_poll(fx->vdev);
+	assert_int_equal(drain_used(fx, 0, status), 40 - VIRTQ_BATCH);
+	assert_false(fdrv_status(d) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
 static void test_create_errors(void **state)
 {
 	struct fixture *fx = *state;
@@ -295,6 +343,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_discard_and_write_zeroes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_status_needs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_ring_served_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
 	};
 

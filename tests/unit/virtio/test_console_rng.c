@@ -8,6 +8,10 @@
 #include <string.h>
 #include <cmocka.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "backends/chardev.h"
 #include "fake_vm.h"
@@ -15,6 +19,10 @@
 #include "virtio/rng.h"
 #include "virtio/testing.h"
 #include "virtio/virtio.h"
+#include "vmm/loop.h"
+
+/* Called for every chardev_write: lets a test act as a driver while the device works. */
+static void (*on_chardev_write)(void);
 
 /* --- a chardev that records output and lets the test inject input --- */
 struct chardev {
@@ -50,6 +58,8 @@ size_t chardev_write(struct chardev *chr, const void *buf, size_t len)
 
 	memcpy(chr->out + chr->nout, buf, n);
 	chr->nout += n;
+	if (on_chardev_write)
+		on_chardev_write();
 	return len;
 }
 
@@ -77,6 +87,7 @@ static int setup(void **state)
 
 	memset(&fx, 0, sizeof(fx));
 	nchr = 0;
+	on_chardev_write = NULL;
 	fake_vm_init(&fx.vm, &fx.cfg);
 	*state = &fx;
 	return 0;
@@ -87,6 +98,7 @@ static int teardown(void **state)
 	struct fixture *fx = *state;
 
 	fake_vm_free(&fx->vm);
+	loop_free(fx->vm.loop);
 	return 0;
 }
 
@@ -237,6 +249,158 @@ static void test_rng_fills_buffers(void **state)
 	assert_int_equal(len, 0);
 }
 
+/* --- a guest that refills its ring as fast as the device drains it --- */
+
+#define TXQ 1
+
+static struct {
+	struct fdrv *d;
+	unsigned int consumed;	   /* chains the device wrote out */
+	unsigned int refills_left; /* how long the guest keeps going */
+	unsigned int offered;
+	int signal_fd; /* written once consumed reaches signal_at */
+	unsigned int signal_at;
+	unsigned int consumed_at_signal;
+	struct loop *loop;
+} guest;
+
+/* Each consumed chain makes the guest offer the other of two one-byte chains. */
+static void guest_refill(void)
+{
+	uint64_t one = 1;
+
+	guest.consumed++;
+	if (guest.refills_left) {
+		guest.refills_left--;
+		fdrv_push_avail(guest.d, TXQ, guest.consumed % 2);
+		guest.offered++;
+	}
+	if (guest.consumed == guest.signal_at)
+		assert_int_equal(write(guest.signal_fd, &one, sizeof(one)), sizeof(one));
+}
+
+static struct virtio_dev *start_endless_tx(struct fixture *fx, unsigned int refills)
+{
+	struct fdrv *d = &fx->drv;
+	uint64_t x = galloc(d, 1);
+
+	assert_int_equal(add_console(fx, 0), 0);
+	assert_int_equal(fdrv_probe(d, &fx->vm, 1), 0);
+	assert_int_equal(fdrv_init(d, ~0ULL, 2, 16) & 0xf, 0xf);
+	memcpy(gptr(d, x, 1), "x", 1);
+	fdrv_set_desc(d, TXQ, 0, x, 1, 0, 0);
+	fdrv_set_desc(d, TXQ, 1, x, 1, 0, 0);
+	memset(&guest, 0, sizeof(guest));
+	guest.d = d;
+	guest.refills_left = refills;
+	guest.signal_fd = -1;
+	on_chardev_write = guest_refill;
+	fdrv_push_avail(d, TXQ, 0);
+	guest.offered = 1;
+	fdrv_kick(d, TXQ);
+	return virtio_pci_dev_at(&fx->vm, 1);
+}
+
+/* Polls (each poll runs only queues whose kick eventfd is signalled) until all is used. */
+static void expect_all_completed(struct fixture *fx, struct virtio_dev *dev)
+{
+	unsigned int used = 0, polls = 0;
+	uint32_t id, len;
+
+	while (guest.consumed < guest.offered && polls++ < guest.offered)
+		virtio_dev_poll(dev);
+	while (fdrv_get_used(&fx->drv, TXQ, &id, &len) == 1)
+		used++;
+	assert_int_equal(guest.consumed, guest.offered);
+	assert_int_equal(used, guest.offered);
+	assert_false(fdrv_status(&fx->drv) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+/* Before the budget, one kick made the device write 1001 chains without returning. */
+static void test_console_tx_yields_after_budget(void **state)
+{
+	struct fixture *fx = *state;
+	struct virtio_dev *dev = start_endless_tx(fx, 1000);
+
+	virtio_dev_poll(dev);
+	assert_int_equal(guest.consumed, VIRTQ_BATCH);
+	/* The handler rescheduled itself: the next poll goes on without a kick. */
+	virtio_dev_poll(dev);
+	assert_int_equal(guest.consumed, 2 * VIRTQ_BATCH);
+	expect_all_completed(fx, dev);
+	assert_int_equal(guest.offered, 1001);
+}
+
+static void on_signal(void *opaque, uint32_t events)
+{
+	uint64_t n;
+
+	(void)opaque, (void)events;
+	assert_int_equal(read(guest.signal_fd, &n, sizeof(n)), sizeof(n));
+	guest.consumed_at_signal = guest.consumed;
+	guest.refills_left = 0; /* SIGTERM: the guest goes away */
+	loop_quit(guest.loop);
+}
+
+/*
+ * A signal that arrives while the guest keeps the console busy is handled
+ * within a batch or two; before, only once the guest stopped on its own.
+ */
+static void test_console_tx_lets_loop_run(void **state)
+{
+	struct fixture *fx = *state;
+	struct virtio_dev *dev;
+	int sfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	assert_true(sfd >= 0);
+	fx->vm.loop = loop_new();
+	assert_non_null(fx->vm.loop);
+	assert_int_equal(loop_add(fx->vm.loop, sfd, EPOLLIN, on_signal, NULL), 0);
+	dev = start_endless_tx(fx, 100000);
+	guest.loop = fx->vm.loop;
+	guest.signal_fd = sfd;
+	guest.signal_at = 10;
+	loop_run(fx->vm.loop);
+	assert_true(guest.consumed_at_signal >= 10);
+	assert_true(guest.consumed_at_signal <= 2 * VIRTQ_BATCH);
+	expect_all_completed(fx, dev);
+	loop_remove(fx->vm.loop, sfd);
+	close(sfd);
+}
+
+/* A full ring is served one batch per turn of the loop, and nothing is lost. */
+static void test_rng_serves_full_ring_in_batches(void **state)
+{
+	struct fixture *fx = *state;
+	struct fdrv *d = &fx->drv;
+	struct device_config dev = {.kind = DEV_VIRTIO_RNG};
+	struct virtio_dev *vdev;
+	uint64_t buf;
+	unsigned int used = 0;
+	uint32_t id, len;
+
+	assert_int_equal(virtio_rng_create(&fx->vm, &dev), 0);
+	vdev = virtio_pci_dev_at(&fx->vm, 1);
+	assert_int_equal(fdrv_probe(d, &fx->vm, 1), 0);
+	assert_int_equal(fdrv_init(d, ~0ULL, 1, 64) & 0xf, 0xf);
+	buf = galloc(d, 64 * 8);
+	for (uint16_t i = 0; i < 64; i++) {
+		fdrv_set_desc(d, 0, i, buf + 8 * i, 8, VRING_DESC_F_WRITE, 0);
+		fdrv_push_avail(d, 0, i);
+	}
+	fdrv_kick(d, 0);
+	virtio_dev_poll(vdev);
+	while (fdrv_get_used(d, 0, &id, &len) == 1)
+		used++;
+	assert_int_equal(used, VIRTQ_BATCH);
+	virtio_dev_poll(vdev);
+	while (fdrv_get_used(d, 0, &id, &len) == 1) {
+		assert_int_equal(len, 8);
+		used++;
+	}
+	assert_int_equal(used, 64);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +409,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_several_consoles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_console_open_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rng_fills_buffers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_console_tx_yields_after_budget, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_console_tx_lets_loop_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rng_serves_full_ring_in_batches, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
