@@ -39,7 +39,7 @@ def start(work, *args, umask=None):
     env.pop("XDG_RUNTIME_DIR", None)
     argv = [str(VFKIT), "-b", "linux,kernel=bzImage,initrd=initrd,cmdline=console=hvc0",
             "--restful-uri", "none://"] + list(args)
-    return subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=60,
+    return subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=20,
                           preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
 
 
