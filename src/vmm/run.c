@@ -50,8 +50,10 @@ static int insert_cloud_init_disk(struct vm *vm)
 		return -1;
 	}
 	cfg->cloud_init_iso = strdup(seed.path);
+	if (!cfg->cloud_init_iso)
+		return -1;
 	devs = realloc(cfg->devices, (cfg->device_count + 1) * sizeof(*devs));
-	if (!devs || !cfg->cloud_init_iso)
+	if (!devs)
 		return -1;
 	memmove(&devs[at + 1], &devs[at], (cfg->device_count - at) * sizeof(*devs));
 	devs[at] = (struct device_config){.kind = DEV_VIRTIO_BLK};
