@@ -141,3 +141,23 @@ def test_cloud_init_never_uses_a_planted_directory(work, locked_disk, plant):
     assert theirs.stat().st_mtime_ns == mtime and os.listdir(theirs) == []
     # ...and the seed's own directory went at exit.
     assert os.listdir(tmp) == ["vfkit-cloudinit"]
+
+
+def test_host_block_device_is_locked_too(work):
+    """type=dev: the lock is on the device node, so a block device given twice
+    (or used by another VM) is refused like an image."""
+    p = subprocess.run(["losetup", "-f", "--show", str(work / "disk.img")],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip("no loop device here: %s" % p.stderr.strip())
+    dev = p.stdout.strip()
+    try:
+        r = start(work, "--device", "virtio-blk,path=%s,type=dev" % dev,
+                  "--device", "virtio-blk,path=%s,type=dev,readonly" % dev)
+    finally:
+        subprocess.run(["losetup", "-d", dev])
+    assert r.returncode == 1, r.stderr
+    assert error_lines(r) == [
+        "vfkit: error: --device virtio-blk: %s: image is in use by another process or "
+        "another --device of this VM, which holds a write lock; only readonly users may share "
+        "an image" % dev], r.stderr
