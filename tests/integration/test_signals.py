@@ -7,6 +7,7 @@ would be restored by the same path)."""
 import os
 import signal
 import stat
+import time
 
 import vmtest
 
@@ -25,6 +26,11 @@ def test_sighup_stops_like_sigterm(vfkit_vm, tmp_path, monkeypatch):
                   extra=["--pidfile", str(pidfile), "--cloud-init",
                          "%s,%s" % (seed / "user-data", seed / "meta-data")])
     vm.wait_for("GUEST_READY", 90)
+    # Two ticks: the guest's power-button handler is in place (as test_rest_api's boot()).
+    deadline = time.monotonic() + vmtest.scale(60)
+    while len(vm.markers.ticks) < 2:
+        assert time.monotonic() < deadline and vm.proc.poll() is None, vm.result().describe()
+        time.sleep(0.1)
     assert pidfile.read_text() == str(vm.pid)
     assert len(os.listdir(isodir)) == 1, os.listdir(isodir)  # the seed's own directory
     # The console log (logFilePath=) was created private to us.
