@@ -393,7 +393,8 @@ void cloudinit_remove_seed(struct cloudinit_seed *seed)
 		unlinkat(seed->dir_fd, SEED_ISO_NAME, 0);
 		close(seed->dir_fd);
 	}
-	if (seed->dir && rmdir(seed->dir) < 0 && errno != ENOENT)
+	/* unlinkat, not rmdir: the exit handlers run under the loop's seccomp filter. */
+	if (seed->dir && unlinkat(AT_FDCWD, seed->dir, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		log_warn("failed to remove the cloud-init directory %s: %s", seed->dir,
 			 strerror(errno));
 	free(seed->dir);
