@@ -85,6 +85,68 @@ static int open_image(const char *devname, const char *path, bool readonly)
 	return fd;
 }
 
+/*
+ * Who holds a conflicting lock, for the message. F_OFD_GETLK gives the pid
+ * of a classic POSIX lock's owner, but -1 for an OFD lock (QEMU's, another
+ * vfkit's, or another --device of this VM), whose owner is an open file
+ * description that may be shared by several processes.
+ */
+static void describe_holder(int fd, short want, char *buf, size_t len)
+{
+	struct flock fl = {.l_type = want, .l_whence = SEEK_SET};
+	const char *kind;
+
+	if (fcntl(fd, F_OFD_GETLK, &fl) < 0 || fl.l_type == F_UNLCK) {
+		snprintf(buf, len, "another process");
+		return;
+	}
+	kind = fl.l_type == F_WRLCK ? "write" : "read";
+	if (fl.l_pid > 0)
+		snprintf(buf, len, "process %d, which holds a %s lock", (int)fl.l_pid, kind);
+	else
+		snprintf(buf, len,
+			 "another process or another --device of this VM, which holds "
+			 "a %s lock",
+			 kind);
+}
+
+/*
+ * Locks the whole image the way QEMU does, so that two VMs (or two disks of
+ * one VM) never write the same image: a read lock for read-only users, who
+ * may share, a write lock for a read-write user, who may not. OFD locks
+ * belong to this open file description: the O_DIRECT descriptor opened later
+ * neither needs one nor drops this one when it is closed, and a close of any
+ * other descriptor of the file does not release it (as it would a POSIX lock).
+ */
+static int lock_image(int fd, const char *devname, const char *path, bool readonly)
+{
+	short want = readonly ? F_RDLCK : F_WRLCK;
+	struct flock fl = {.l_type = want, .l_whence = SEEK_SET};
+	char holder[160];
+
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	if (errno == ENOLCK || errno == EOPNOTSUPP) {
+		/* Some network file systems have no locks: go on, as QEMU does. */
+		log_warn("--device %s: %s: cannot lock the image (%s); another user of it "
+			 "will not be detected",
+			 devname, path, strerror(errno));
+		return 0;
+	}
+	if (errno != EAGAIN && errno != EACCES) {
+		int err = -errno;
+
+		log_error("--device %s: %s: cannot lock the image: %s", devname, path,
+			  strerror(errno));
+		return err;
+	}
+	describe_holder(fd, want, holder, sizeof(holder));
+	log_error("--device %s: %s: image is in use by %s; only readonly users may share an "
+		  "image",
+		  devname, path, holder);
+	return -EBUSY;
+}
+
 static int backend_size(struct block_backend *b, const char *devname, const char *path)
 {
 	struct stat st;
@@ -155,7 +217,9 @@ int block_open(struct block_backend *b, const char *devname, const char *path, b
 	b->fd = type_dev ? open_dev(devname, path, readonly) : open_image(devname, path, readonly);
 	if (b->fd < 0)
 		return b->fd;
-	ret = backend_size(b, devname, path);
+	ret = lock_image(b->fd, devname, path, readonly);
+	if (ret == 0)
+		ret = backend_size(b, devname, path);
 	if (ret < 0)
 		goto fail;
 	/* Reopen the inode we checked, not whatever path names now. */
@@ -192,6 +256,18 @@ fail:
 	return ret;
 }
 
+/*
+ * The lock belongs to the open file description, which io_uring keeps alive
+ * for a while after the ring is gone (registered files are released by a
+ * kernel worker): drop it explicitly, so a closed image is free at once.
+ */
+static void unlock_image(int fd)
+{
+	struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
+
+	fcntl(fd, F_OFD_SETLK, &fl);
+}
+
 void block_close(struct block_backend *b)
 {
 	if (b->ring_ok)
@@ -201,8 +277,10 @@ void block_close(struct block_backend *b)
 		close(b->efd);
 	if (b->direct_fd >= 0)
 		close(b->direct_fd);
-	if (b->fd >= 0)
+	if (b->fd >= 0) {
+		unlock_image(b->fd);
 		close(b->fd);
+	}
 	b->efd = b->fd = b->direct_fd = -1;
 }
 

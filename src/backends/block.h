@@ -28,8 +28,11 @@ struct block_backend {
 };
 
 /*
- * Opens path (type_dev: must be a block device, symlinks not followed).
- * Logs errors in upstream's words, prefixed with devname. 0 or -errno.
+ * Opens path (type_dev: must be a block device, symlinks not followed) and
+ * takes an OFD lock on it for as long as it stays open: shared when
+ * readonly, exclusive otherwise, so a conflicting user (another VM, or the
+ * same image twice) is refused with -EBUSY. Logs errors in upstream's words,
+ * prefixed with devname. 0 or -errno.
  */
 int block_open(struct block_backend *b, const char *devname, const char *path, bool type_dev,
 	       bool readonly, unsigned int queue_depth);

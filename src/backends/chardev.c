@@ -307,8 +307,14 @@ static int set_nonblock(int fd)
 
 static int open_logfile(struct chardev *chr, const char *path)
 {
-	/* Created or truncated at start, as upstream does (reference 5.7). */
-	chr->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	/*
+	 * Created or truncated at start, as upstream does (reference 5.7). The
+	 * console is the guest's output, often with secrets: a new file is
+	 * 0600 (an existing one keeps its mode), and a symlink as the last
+	 * component is refused, so that one planted in a shared directory by
+	 * another user cannot make us truncate and write a file of ours.
+	 */
+	chr->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (chr->out_fd < 0) {
 		int err = -errno;
 

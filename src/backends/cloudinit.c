@@ -37,6 +37,7 @@
 #define PATH_TABLE_SIZE  10
 #define NFILES           3
 #define MAX_SEED_FILE    (16u << 20) /* user-data beyond this is a mistake */
+#define SEED_ISO_NAME    "cidata.iso"
 
 static const char *const seed_names[NFILES] = { "meta-data", "network-config", "user-data" };
 
@@ -275,58 +276,134 @@ static uint32_t layout_files(struct seed_file *files)
 	return lba;
 }
 
-static int make_dir(char *dir, size_t dirlen, char *err, size_t errlen)
+/*
+ * Where the seed's private directory goes: $XDG_RUNTIME_DIR when it is a
+ * directory of ours that nobody else can enter (pam_systemd makes it so),
+ * else $TMPDIR or /tmp. A shared /tmp is fine because each VM gets a fresh
+ * mkdtemp directory there, never a fixed name another user could plant.
+ */
+static const char *seed_base_dir(void)
 {
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	const char *tmp = getenv("TMPDIR");
+	struct stat st;
 
-	snprintf(dir, dirlen, "%s/vfkit-cloudinit", tmp && *tmp ? tmp : "/tmp");
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "--cloud-init: cannot create %s: %s", dir, strerror(errno));
+	if (xdg && xdg[0] == '/' && lstat(xdg, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 0077) == 0)
+		return xdg;
+	return tmp && *tmp ? tmp : "/tmp";
+}
+
+/* A directory descriptor is private when we own it and nobody else may enter it. */
+static bool fd_is_private_dir(int dirfd)
+{
+	struct stat st;
+
+	return fstat(dirfd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	       (st.st_mode & 0077) == 0;
+}
+
+/* Creates base/vfkit-cloudinit-<pid>-XXXXXX (0700) and opens it. */
+static int make_private_dir(struct cloudinit_seed *seed, char *err, size_t errlen)
+{
+	const char *base = seed_base_dir();
+
+	if (asprintf(&seed->dir, "%s/vfkit-cloudinit-%d-XXXXXX", base, (int)getpid()) < 0) {
+		seed->dir = NULL;
+		snprintf(err, errlen, "--cloud-init: out of memory");
+		return -1;
+	}
+	if (!mkdtemp(seed->dir)) {
+		snprintf(err, errlen, "--cloud-init: cannot create a directory in %s: %s", base,
+			 strerror(errno));
+		free(seed->dir);
+		seed->dir = NULL;
+		return -1;
+	}
+	seed->dir_fd = open(seed->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (seed->dir_fd < 0 || !fd_is_private_dir(seed->dir_fd)) {
+		snprintf(err, errlen, "--cloud-init: %s: not a private directory of ours",
+			 seed->dir);
 		return -1;
 	}
 	return 0;
 }
 
-char *cloudinit_make_iso(char *const *paths, char *err, size_t errlen)
+/*
+ * Writes the image into a new file of the private directory, then keeps only
+ * a read-only descriptor of that very inode: the guest's disk is opened
+ * through it, so nothing done to the path later changes what the guest sees.
+ */
+static int write_seed_file(struct cloudinit_seed *seed, struct seed_file *files, char *err,
+			   size_t errlen)
 {
-	struct seed_file files[NFILES] = { 0 };
-	char dir[4096], *path = NULL;
-	unsigned int rnd = 0;
-	int fd = -1, ret;
+	char proc[64];
+	int fd, ret;
 
-	if (collect_seed_files(paths, files, err, errlen) < 0 ||
-	    make_dir(dir, sizeof(dir), err, errlen) < 0)
-		goto out;
-	if (getrandom(&rnd, sizeof(rnd), 0) < 0)
-		rnd = (unsigned int)time(NULL);
-	if (asprintf(&path, "%s/vfkit-cloudinit-%d-%u.iso", dir, (int)getpid(), rnd) < 0) {
-		path = NULL;
-		goto out;
+	if (asprintf(&seed->path, "%s/" SEED_ISO_NAME, seed->dir) < 0) {
+		seed->path = NULL;
+		snprintf(err, errlen, "--cloud-init: out of memory");
+		return -1;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = openat(seed->dir_fd, SEED_ISO_NAME, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
 	if (fd < 0) {
-		snprintf(err, errlen, "--cloud-init: cannot create %s: %s", path, strerror(errno));
-		goto fail;
+		snprintf(err, errlen, "--cloud-init: cannot create %s: %s", seed->path,
+			 strerror(errno));
+		return -1;
 	}
 	ret = write_image(fd, files, layout_files(files));
-	if (ret < 0 || close(fd) < 0) {
-		snprintf(err, errlen, "--cloud-init: writing %s: %s", path,
-			 strerror(ret < 0 ? -ret : errno));
-		unlink(path);
-		goto fail;
+	if (ret == 0) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		seed->fd = open(proc, O_RDONLY | O_CLOEXEC);
+		if (seed->fd < 0)
+			ret = -errno;
 	}
-	goto out;
-fail:
-	free(path);
-	path = NULL;
-out:
+	close(fd);
+	if (ret < 0) {
+		snprintf(err, errlen, "--cloud-init: writing %s: %s", seed->path, strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+int cloudinit_make_seed(char *const *paths, struct cloudinit_seed *seed, char *err, size_t errlen)
+{
+	struct seed_file files[NFILES] = {0};
+	int ret = -1;
+
+	*seed = (struct cloudinit_seed){.dir_fd = -1, .fd = -1};
+	if (collect_seed_files(paths, files, err, errlen) == 0 &&
+	    make_private_dir(seed, err, errlen) == 0 &&
+	    write_seed_file(seed, files, err, errlen) == 0)
+		ret = 0;
 	for (int i = 0; i < NFILES; i++)
 		free(files[i].data);
-	return path;
+	if (ret < 0)
+		cloudinit_remove_seed(seed);
+	return ret;
+}
+
+void cloudinit_remove_seed(struct cloudinit_seed *seed)
+{
+	if (seed->fd >= 0)
+		close(seed->fd);
+	if (seed->dir_fd >= 0) {
+		/* By the directory descriptor: the directory is ours, its name may not be. */
+		unlinkat(seed->dir_fd, SEED_ISO_NAME, 0);
+		close(seed->dir_fd);
+	}
+	/* unlinkat, not rmdir: the exit handlers run under the loop's seccomp filter. */
+	if (seed->dir && unlinkat(AT_FDCWD, seed->dir, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		log_warn("failed to remove the cloud-init directory %s: %s", seed->dir,
+			 strerror(errno));
+	free(seed->dir);
+	free(seed->path);
+	*seed = (struct cloudinit_seed){.dir_fd = -1, .fd = -1};
 }
 
 /* Name "vfkit-cloudinit-<pid>-..." whose pid is not a running process. */
-static bool is_stale_iso(const char *name)
+static bool is_stale_name(const char *name)
 {
 	const char *prefix = "vfkit-cloudinit-";
 	char *end;
@@ -341,30 +418,39 @@ static bool is_stale_iso(const char *name)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
+/*
+ * Removes one stale seed directory: only if it is a directory of ours (not a
+ * symlink, not someone else's), and only the file we put there.
+ */
+static void remove_stale_dir(int base_fd, const char *base, const char *name)
+{
+	int fd = openat(base_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (!fd_is_private_dir(fd)) {
+		close(fd);
+		return;
+	}
+	unlinkat(fd, SEED_ISO_NAME, 0);
+	close(fd);
+	if (unlinkat(base_fd, name, AT_REMOVEDIR) < 0)
+		log_warn("failed to cleanup stale cloud-init ISO: %s/%s: %s", base, name,
+			 strerror(errno));
+	else
+		log_debug("removed stale cloud-init ISO directory %s/%s", base, name);
+}
+
 void cloudinit_remove_stale(void)
 {
-	char dir[4096], path[8192], err[4200];
+	const char *base = seed_base_dir();
 	struct dirent *de;
-	DIR *d;
+	DIR *d = opendir(base);
 
-	if (make_dir(dir, sizeof(dir), err, sizeof(err)) < 0)
-		return;
-	d = opendir(dir);
 	if (!d)
 		return;
-	while ((de = readdir(d))) {
-		struct stat st;
-
-		if (!is_stale_iso(de->d_name))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (unlink(path) < 0)
-			log_warn("failed to cleanup stale cloud-init ISO: %s: %s", path,
-				 strerror(errno));
-		else
-			log_debug("removed stale cloud-init ISO %s", path);
-	}
+	while ((de = readdir(d)))
+		if (is_stale_name(de->d_name))
+			remove_stale_dir(dirfd(d), base, de->d_name);
 	closedir(d);
 }

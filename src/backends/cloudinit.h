@@ -6,13 +6,28 @@
 #include <stddef.h>
 
 /*
- * Writes $TMPDIR/vfkit-cloudinit/vfkit-cloudinit-<pid>-<random>.iso (mode
- * 0600) from the files named user-data, meta-data and network-config among
- * paths (NULL-terminated). Returns the malloc'd path, or NULL with a message.
+ * The seed lives in a directory only we can enter: $XDG_RUNTIME_DIR when it
+ * is ours and mode 0700, else $TMPDIR or /tmp; there each VM makes a fresh
+ * vfkit-cloudinit-<pid>-XXXXXX (mkdtemp) holding cidata.iso (mode 0600).
  */
-char *cloudinit_make_iso(char *const *paths, char *err, size_t errlen);
+struct cloudinit_seed {
+	char *dir;  /* the private directory */
+	char *path; /* dir/cidata.iso: for messages and /vm/inspect */
+	int dir_fd;
+	int fd; /* read-only: the disk is attached through this, not by path */
+};
 
-/* Deletes ISOs left behind by vfkit processes that no longer run. */
+/*
+ * Builds the seed from the files named user-data, meta-data and
+ * network-config among paths (NULL-terminated). 0, or -1 with a message in
+ * err and nothing left behind.
+ */
+int cloudinit_make_seed(char *const *paths, struct cloudinit_seed *seed, char *err, size_t errlen);
+
+/* Closes the descriptors and deletes the ISO and its directory. */
+void cloudinit_remove_seed(struct cloudinit_seed *seed);
+
+/* Deletes seed directories left behind by vfkit processes that no longer run. */
 void cloudinit_remove_stale(void);
 
 #endif

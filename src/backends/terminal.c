@@ -16,8 +16,11 @@ static int saved_fd = -1;
 static volatile sig_atomic_t raw_active;
 static bool hooks_installed;
 
-/* Signals that end the process without our exit path running. */
-static const int fatal_signals[] = {SIGHUP, SIGQUIT, SIGILL, SIGABRT, SIGFPE, SIGSEGV, SIGBUS};
+/*
+ * Signals that end the process without our exit path running (SIGHUP, SIGINT
+ * and SIGTERM go through it: vmm/lifecycle.c reads them from a signalfd).
+ */
+static const int fatal_signals[] = {SIGQUIT, SIGILL, SIGABRT, SIGFPE, SIGSEGV, SIGBUS};
 
 void terminal_restore(void)
 {

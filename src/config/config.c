@@ -49,6 +49,7 @@ void device_config_clear(struct device_config *dev)
 	case DEV_USB_MASS_STORAGE:
 		free(dev->disk.path);
 		free(dev->disk.device_id);
+		free(dev->disk.open_path);
 		break;
 	case DEV_NBD:
 		free(dev->nbd.uri);

@@ -68,6 +68,7 @@ struct disk_config {
 	bool type_dev;   /* type=dev: host block device */
 	bool readonly;
 	char *device_id; /* virtio-blk only: serial, NULL if none */
+	char *open_path; /* runtime, set by vfkit only: open this instead of path */
 };
 
 enum nbd_sync {

@@ -406,8 +406,8 @@ int virtio_blk_create(struct vm *vm, struct device_config *cfg)
 		return -ENOMEM;
 	blk->vdev.num_queues = queue_count(vm);
 	blk->needs_notify = calloc(blk->vdev.num_queues, sizeof(bool));
-	ret = block_open(&blk->be, "virtio-blk", d->path, d->type_dev, d->readonly,
-			 blk->vdev.num_queues * BLK_QUEUE_SIZE);
+	ret = block_open(&blk->be, "virtio-blk", d->open_path ? d->open_path : d->path, d->type_dev,
+			 d->readonly, blk->vdev.num_queues * BLK_QUEUE_SIZE);
 	if (ret < 0 || !blk->needs_notify) {
 		free_blk(blk);
 		return ret < 0 ? ret : -ENOMEM;

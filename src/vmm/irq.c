@@ -4,6 +4,7 @@
  * every change rebuilds it: the default pin routes, then the MSI routes.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -128,6 +129,21 @@ static bool valid_msi_gsi(const struct kvm_state *ks, int gsi)
 	       ks->msi[gsi - IRQ_MSI_GSI_BASE].used;
 }
 
+/*
+ * A vector without a route is retried, and injected with KVM_SIGNAL_MSI, on
+ * every interrupt: a guest that enables more vectors than KVM's table holds
+ * would otherwise fill the log at its interrupt rate. Say it once.
+ */
+static void log_no_free_route(const struct kvm_state *ks)
+{
+	static atomic_bool said;
+
+	if (!atomic_exchange(&said, true))
+		log_warn("no free MSI route (%u in use): vectors beyond that are injected "
+			 "directly (slower); not logged again",
+			 ks->msi_limit);
+}
+
 int irq_msi_alloc(struct vm *vm, uint64_t addr, uint32_t data)
 {
 	struct kvm_state *ks = vm->kvm_state;
@@ -147,7 +163,7 @@ int irq_msi_alloc(struct vm *vm, uint64_t addr, uint32_t data)
 	}
 	pthread_mutex_unlock(&ks->irq_lock);
 	if (ret == -ENOSPC)
-		log_error("no free MSI route (%u in use)", ks->msi_limit);
+		log_no_free_route(ks);
 	return ret;
 }
 

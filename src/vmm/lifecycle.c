@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * SIGINT/SIGTERM and the pidfile (reference sections 11.2 and 11.4).
+ * SIGINT/SIGTERM/SIGHUP and the pidfile (reference sections 11.2 and 11.4).
  *
  * Signals arrive through a signalfd on the main loop, so the handling code is
  * ordinary loop code: press the power button, give the guest 5 s (timerfd) to
@@ -36,6 +36,12 @@ static void stop_signal_set(sigset_t *set)
 	sigemptyset(set);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
+	/*
+	 * The controlling terminal went away (ssh dropped, terminal closed):
+	 * stop like SIGTERM so the exit handlers run. Under nohup SIGHUP is
+	 * ignored, hence never pending, and this changes nothing.
+	 */
+	sigaddset(set, SIGHUP);
 }
 
 void lifecycle_init(struct vm *vm)
@@ -52,7 +58,16 @@ void lifecycle_init(struct vm *vm)
 /* Go's names for them: upstream prints os.Signal.String(). */
 static const char *signal_text(uint32_t signo)
 {
-	return signo == SIGINT ? "interrupt" : signo == SIGTERM ? "terminated" : "signal";
+	switch (signo) {
+	case SIGINT:
+		return "interrupt";
+	case SIGTERM:
+		return "terminated";
+	case SIGHUP:
+		return "hangup";
+	default:
+		return "signal";
+	}
 }
 
 static void arm_grace_timer(void)
@@ -152,7 +167,7 @@ static int watch_signals(struct vm *vm)
 	if (ret == 0)
 		return 0;
 fail:
-	log_error("cannot watch SIGINT/SIGTERM: %s", strerror(-ret));
+	log_error("cannot watch SIGINT/SIGTERM/SIGHUP: %s", strerror(-ret));
 	close_fds(vm);
 	return -1;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Process lifecycle around the VM state machine (vmm/vm.c): initialisation,
- * the Starting/Running transitions run.c drives, SIGINT/SIGTERM handling and
- * the pidfile.
+ * the Starting/Running transitions run.c drives, SIGINT/SIGTERM/SIGHUP handling
+ * and the pidfile.
  *
  * The order vm_main() (vmm/run.c) follows:
  *
@@ -31,7 +31,7 @@ struct vm;
 
 /*
  * Initialises vm->state_lock, state Stopped, exit_status 0 and the exit
- * handler list; blocks SIGINT/SIGTERM (read later through a signalfd, so every
+ * handler list; blocks SIGINT/SIGTERM/SIGHUP (read later through a signalfd, so every
  * thread created afterwards inherits the mask) and ignores SIGPIPE. The
  * calling thread must be the one that runs loop_run(): state changes that
  * need it are queued with loop_call() unless the caller already is it.
@@ -42,7 +42,7 @@ void lifecycle_init(struct vm *vm);
 void vm_state_init(struct vm *vm);
 
 /*
- * On the loop thread, once vm->loop exists: watches SIGINT/SIGTERM on the
+ * On the loop thread, once vm->loop exists: watches SIGINT/SIGTERM/SIGHUP on the
  * loop and writes cfg->pidfile (if any; removed by an exit handler). 0, or -1
  * after logging the error ("could not write PID: ...").
  */

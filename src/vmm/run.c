@@ -3,6 +3,7 @@
  * Builds the VM from a validated configuration and runs it: the startup
  * order of reference section 1, on KVM. Each step logs its own error.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,41 +21,52 @@
 #include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
-static void remove_cloud_init_iso(void *opaque)
-{
-	struct vm_config *cfg = opaque;
+static struct cloudinit_seed seed = {.dir_fd = -1, .fd = -1};
 
-	if (cfg->cloud_init_iso)
-		unlink(cfg->cloud_init_iso);
+static void remove_cloud_init_seed(void *opaque)
+{
+	(void)opaque;
+	cloudinit_remove_seed(&seed);
 }
 
 /*
  * Upstream attaches the seed ISO as virtio-blk right after the --device
- * entries, before the disks --gui adds.
+ * entries, before the disks --gui adds. Ours is read-only and opened through
+ * the descriptor that wrote it (/proc/self/fd/N), never by its path again.
  */
 static int insert_cloud_init_disk(struct vm *vm)
 {
 	struct vm_config *cfg = vm->cfg;
 	struct device_config *devs;
 	size_t at = cfg->cli_device_count;
+	struct disk_config *disk;
 	char err[512];
 
-	cfg->cloud_init_iso = cloudinit_make_iso(cfg->cloud_init_files, err, sizeof(err));
-	if (!cfg->cloud_init_iso) {
+	if (cloudinit_make_seed(cfg->cloud_init_files, &seed, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return -1;
 	}
-	vm_at_exit(vm, remove_cloud_init_iso, cfg);
+	if (vm_at_exit(vm, remove_cloud_init_seed, NULL) < 0) {
+		cloudinit_remove_seed(&seed);
+		return -1;
+	}
+	cfg->cloud_init_iso = strdup(seed.path);
+	if (!cfg->cloud_init_iso)
+		return -1;
 	devs = realloc(cfg->devices, (cfg->device_count + 1) * sizeof(*devs));
 	if (!devs)
 		return -1;
 	memmove(&devs[at + 1], &devs[at], (cfg->device_count - at) * sizeof(*devs));
-	devs[at] = (struct device_config){ .kind = DEV_VIRTIO_BLK };
-	devs[at].disk.path = strdup(cfg->cloud_init_iso);
+	devs[at] = (struct device_config){.kind = DEV_VIRTIO_BLK};
 	cfg->devices = devs;
 	cfg->device_count++;
 	cfg->cli_device_count++;
-	return devs[at].disk.path ? 0 : -1;
+	disk = &devs[at].disk;
+	disk->readonly = true;
+	disk->path = strdup(seed.path);
+	if (asprintf(&disk->open_path, "/proc/self/fd/%d", seed.fd) < 0)
+		disk->open_path = NULL;
+	return disk->path && disk->open_path ? 0 : -1;
 }
 
 static void log_parameters(const struct vm_config *cfg)

@@ -491,6 +491,26 @@ static void test_sigterm_guest_cooperates(void **state)
 	assert_int_equal(vm.exit_status, 0);
 }
 
+/*
+ * SIGHUP (terminal or ssh session gone) stops the VM as SIGTERM does. Before
+ * the fix it stayed pending, never read, and the VM ran on: give up after 5 s
+ * rather than wait in end_vm() for a stop that never comes.
+ */
+static void test_sighup_stops_like_sigterm(void **state)
+{
+	(void)state;
+	start_running();
+	__atomic_store_n(&fake.on_press, poweroff_on_press, __ATOMIC_SEQ_CST);
+	kill(getpid(), SIGHUP);
+	for (int i = 0; i < 500 && !fake.press; i++)
+		usleep(10000);
+	assert_int_equal(fake.press, 1);
+	end_vm();
+	assert_int_equal(fake.press, 1);
+	expect_flags(VM_STATE_STOPPED, true, false, false, false, false);
+	assert_int_equal(vm.exit_status, 0);
+}
+
 static void test_sigint_guest_ignores_button(void **state)
 {
 	double t0 = now_s(), dt;
@@ -578,6 +598,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pidfile, setup_lifecycle, teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_guest_cooperates, setup_lifecycle,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_sighup_stops_like_sigterm, setup_lifecycle,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_sigint_guest_ignores_button, setup_lifecycle,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_while_paused_forces, setup_lifecycle,
@@ -589,6 +611,7 @@ int main(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,21 +32,6 @@ static char *write_file(const char *name, const char *content)
 	return path;
 }
 
-static uint8_t *read_all(const char *path, size_t *len)
-{
-	struct stat st;
-	uint8_t *buf;
-	int fd = open(path, O_RDONLY);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	buf = malloc((size_t)st.st_size);
-	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return buf;
-}
-
 static uint32_t le32(const uint8_t *p)
 {
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
@@ -70,29 +56,79 @@ static bool find_entry(const uint8_t *img, const char *name, uint32_t *lba, uint
 	return false;
 }
 
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* user-data and meta-data in tmpdir; NULL-terminated. */
+static char **seed_inputs(void)
+{
+	static char *paths[3];
+
+	paths[0] = write_file("user-data", "#cloud-config\n");
+	paths[1] = write_file("meta-data", "instance-id: x\n");
+	paths[2] = NULL;
+	return paths;
+}
+
+static void free_inputs(char **paths)
+{
+	for (int i = 0; paths[i]; i++) {
+		unlink(paths[i]);
+		free(paths[i]);
+	}
+}
+
+static void make_seed(char **paths, struct cloudinit_seed *seed)
+{
+	char err[512] = "";
+
+	assert_int_equal(cloudinit_make_seed(paths, seed, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+}
+
+static uint8_t *read_fd(int fd, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size);
+	assert_int_equal(pread(fd, buf, (size_t)st.st_size, 0), st.st_size);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
 static void test_iso_holds_the_three_files(void **state)
 {
-	char err[256] = "";
-	char *paths[4];
+	struct cloudinit_seed seed;
+	char *paths[4], prefix[512];
 	size_t len;
 	uint32_t lba, size;
+	struct stat st;
 
 	(void)state;
 	paths[0] = write_file("user-data", "#cloud-config\npassword: x\n");
 	paths[1] = write_file("meta-data", "instance-id: test\n");
 	paths[2] = write_file("ignored.txt", "not part of the seed");
 	paths[3] = NULL;
-	setenv("TMPDIR", tmpdir, 1);
+	make_seed(paths, &seed);
 
-	char *iso = cloudinit_make_iso(paths, err, sizeof(err));
-
-	assert_non_null(iso);
-	assert_string_equal(err, "");
-	uint8_t *img = read_all(iso, &len);
-	struct stat st;
-
-	assert_int_equal(stat(iso, &st), 0);
+	/* A fresh private directory of its own under $TMPDIR. */
+	snprintf(prefix, sizeof(prefix), "%s/vfkit-cloudinit-%d-", tmpdir, (int)getpid());
+	assert_true(starts_with(seed.dir, prefix));
+	assert_int_equal(lstat(seed.dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(stat(seed.path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
+	/* The descriptor the disk is attached through is read-only. */
+	assert_int_equal(fcntl(seed.fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	assert_int_equal(pwrite(seed.fd, "x", 1, 0), -1);
+
+	uint8_t *img = read_fd(seed.fd, &len);
+
 	assert_true(len % SECTOR == 0 && len >= 21 * SECTOR);
 	assert_memory_equal(img + 16 * SECTOR + 1, "CD001", 5);
 	assert_memory_equal(img + 16 * SECTOR + 40, "cidata  ", 8);
@@ -108,57 +144,176 @@ static void test_iso_holds_the_three_files(void **state)
 	assert_int_equal(size, 0);
 	assert_false(find_entry(img, "ignored.txt;1", &lba, &size));
 
-	unlink(iso);
-	free(iso);
+	/* Removal takes the ISO and its directory. */
+	char *dir = strdup(seed.dir);
+
+	cloudinit_remove_seed(&seed);
+	assert_int_not_equal(access(dir, F_OK), 0);
+	assert_int_equal(seed.fd, -1);
+	free(dir);
 	free(img);
-	for (int i = 0; i < 3; i++) {
-		unlink(paths[i]);
-		free(paths[i]);
+	free_inputs(paths);
+}
+
+/* Whether dir has no entries but . and .. */
+static bool dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool empty = true;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+/*
+ * The old fixed $TMPDIR/vfkit-cloudinit, planted by another user (a
+ * world-writable directory of uid 65534, or a symlink to one): never used.
+ */
+static void check_planted_dir_unused(const char *planted, const char *target)
+{
+	struct cloudinit_seed seed;
+	char **paths = seed_inputs();
+	char under[512];
+
+	make_seed(paths, &seed);
+	snprintf(under, sizeof(under), "%s/", planted);
+	assert_false(starts_with(seed.dir, under));
+	assert_false(starts_with(seed.path, under));
+	assert_true(dir_is_empty(target));
+	cloudinit_remove_seed(&seed);
+	free_inputs(paths);
+}
+
+static void test_planted_directory_is_not_used(void **state)
+{
+	char planted[256], target[256];
+
+	(void)state;
+	snprintf(planted, sizeof(planted), "%s/vfkit-cloudinit", tmpdir);
+	assert_int_equal(mkdir(planted, 0777), 0);
+	assert_int_equal(chmod(planted, 01777), 0);
+	if (geteuid() == 0)
+		assert_int_equal(chown(planted, 65534, 65534), 0);
+	check_planted_dir_unused(planted, planted);
+	rmdir(planted);
+
+	snprintf(target, sizeof(target), "%s/attacker", tmpdir);
+	assert_int_equal(mkdir(target, 0777), 0);
+	assert_int_equal(symlink(target, planted), 0);
+	check_planted_dir_unused(planted, target);
+	unlink(planted);
+	rmdir(target);
+}
+
+/* Which base directory a seed made with XDG_RUNTIME_DIR=xdg lands in. */
+static bool seed_lands_in(const char *xdg)
+{
+	struct cloudinit_seed seed;
+	char **paths = seed_inputs();
+	char under[512];
+	bool in_xdg;
+
+	setenv("XDG_RUNTIME_DIR", xdg, 1);
+	make_seed(paths, &seed);
+	unsetenv("XDG_RUNTIME_DIR");
+	snprintf(under, sizeof(under), "%s/vfkit-cloudinit-", xdg);
+	in_xdg = starts_with(seed.dir, under);
+	cloudinit_remove_seed(&seed);
+	free_inputs(paths);
+	return in_xdg;
+}
+
+static void test_xdg_runtime_dir_only_when_private(void **state)
+{
+	char xdg[256];
+
+	(void)state;
+	snprintf(xdg, sizeof(xdg), "%s/xdg", tmpdir);
+	assert_int_equal(mkdir(xdg, 0700), 0);
+	assert_true(seed_lands_in(xdg));
+	assert_int_equal(chmod(xdg, 0755), 0); /* others may look in: not private */
+	assert_false(seed_lands_in(xdg));
+	if (geteuid() == 0) {
+		assert_int_equal(chmod(xdg, 0700), 0);
+		assert_int_equal(chown(xdg, 65534, 65534), 0); /* someone else's */
+		assert_false(seed_lands_in(xdg));
 	}
+	assert_true(dir_is_empty(xdg));
+	rmdir(xdg);
 }
 
 static void test_unreadable_file_is_an_error(void **state)
 {
+	struct cloudinit_seed seed;
 	char err[256] = "";
-	char *paths[] = { "/nonexistent/user-data", NULL };
+	char *paths[] = {"/nonexistent/user-data", NULL};
 
 	(void)state;
-	setenv("TMPDIR", tmpdir, 1);
-	assert_null(cloudinit_make_iso(paths, err, sizeof(err)));
+	assert_int_equal(cloudinit_make_seed(paths, &seed, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "--cloud-init: /nonexistent/user-data"));
+	assert_int_equal(seed.fd, -1);
+	assert_null(seed.dir);
 }
 
-static void test_stale_isos_removed_live_ones_kept(void **state)
+/* base/name, a directory of mode 0700 holding cidata.iso; its path goes to dir. */
+static void make_seed_dir(const char *name, char *dir, size_t len)
 {
-	char live[512], stale[512], other[512];
+	char iso[600];
+
+	snprintf(dir, len, "%s/%s", tmpdir, name);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(iso, sizeof(iso), "%s/cidata.iso", dir);
+	close(open(iso, O_CREAT | O_WRONLY, 0600));
+}
+
+static void test_stale_seeds_removed_others_kept(void **state)
+{
+	char name[64], live[512], stale[512], foreign[512], target[512], link[512], iso[600];
 
 	(void)state;
-	setenv("TMPDIR", tmpdir, 1);
-	snprintf(live, sizeof(live), "%s/vfkit-cloudinit/vfkit-cloudinit-%d-1.iso", tmpdir,
-		 (int)getpid());
-	/* pid_max is at most 2^22, so this pid cannot be running. */
-	snprintf(stale, sizeof(stale), "%s/vfkit-cloudinit/vfkit-cloudinit-99999999-1.iso",
-		 tmpdir);
-	snprintf(other, sizeof(other), "%s/vfkit-cloudinit/unrelated.iso", tmpdir);
-	cloudinit_remove_stale(); /* creates the directory */
-	for (const char *p = live; p; p = p == live ? stale : p == stale ? other : NULL)
-		close(open(p, O_CREAT | O_WRONLY, 0600));
+	snprintf(name, sizeof(name), "vfkit-cloudinit-%d-AAAAAA", (int)getpid());
+	make_seed_dir(name, live, sizeof(live));
+	/* pid_max is at most 2^22, so pid 99999999 cannot be running. */
+	make_seed_dir("vfkit-cloudinit-99999999-AAAAAA", stale, sizeof(stale));
+	/* A dead pid's directory that is not private to us... */
+	make_seed_dir("vfkit-cloudinit-99999999-BBBBBB", foreign, sizeof(foreign));
+	if (geteuid() == 0)
+		assert_int_equal(chown(foreign, 65534, 65534), 0);
+	else
+		assert_int_equal(chmod(foreign, 0755), 0);
+	/* ...and a symlink with a dead pid's name to a private directory of ours. */
+	make_seed_dir("private", target, sizeof(target));
+	snprintf(link, sizeof(link), "%s/vfkit-cloudinit-99999999-CCCCCC", tmpdir);
+	assert_int_equal(symlink(target, link), 0);
+
 	cloudinit_remove_stale();
-	assert_int_equal(access(live, F_OK), 0);
-	assert_int_equal(access(other, F_OK), 0);
+	snprintf(iso, sizeof(iso), "%s/cidata.iso", live);
+	assert_int_equal(access(iso, F_OK), 0);
 	assert_int_not_equal(access(stale, F_OK), 0);
-	unlink(live);
-	unlink(other);
+	snprintf(iso, sizeof(iso), "%s/cidata.iso", foreign);
+	assert_int_equal(access(iso, F_OK), 0);
+	snprintf(iso, sizeof(iso), "%s/cidata.iso", target);
+	assert_int_equal(access(iso, F_OK), 0);
+	assert_int_equal(lstat(link, &(struct stat){0}), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iso_holds_the_three_files),
+		cmocka_unit_test(test_planted_directory_is_not_used),
+		cmocka_unit_test(test_xdg_runtime_dir_only_when_private),
 		cmocka_unit_test(test_unreadable_file_is_an_error),
-		cmocka_unit_test(test_stale_isos_removed_live_ones_kept),
+		cmocka_unit_test(test_stale_seeds_removed_others_kept),
 	};
 	assert_non_null(mkdtemp(tmpdir));
+	setenv("TMPDIR", tmpdir, 1);
+	unsetenv("XDG_RUNTIME_DIR");
 	int ret = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[128];
 
