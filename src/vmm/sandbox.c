@@ -28,6 +28,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "backends/terminal.h"
 #include "util/log.h"
 #include "vmm/sandbox.h"
 
@@ -325,7 +326,8 @@ static size_t append_number(char *buf, size_t len, size_t cap, long n)
 }
 
 /*
- * Async-signal-safe: only write() and exit_group(), which every filter allows.
+ * Async-signal-safe: only write(), the terminal's ioctl and exit_group(),
+ * which every filter allows.
  * Exiting rather than the default action: no core dump of guest memory, and a
  * status scripts can tell from a crash. exit_group by syscall(), not _exit():
  * sanitizers intercept _exit() to check for leaks, with system calls of their own.
@@ -354,6 +356,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *uctx)
 	if (write(STDERR_FILENO, msg, n) < 0) {
 		/* nothing left to tell it to */
 	}
+	/* A stdio console's terminal: tcsetattr is an ioctl every filter allows. */
+	terminal_restore();
 	syscall(SYS_exit_group, SANDBOX_EXIT_STATUS);
 }
 

@@ -29,6 +29,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "backends/terminal.h"
 #include "vmm/sandbox.h"
 
 #define ALLOWED_STATUS 42
@@ -342,6 +343,41 @@ static void test_no_kind_maps_executable_memory(void **state)
 				  sandbox_kind_name((enum sandbox_kind)k), "mmap");
 }
 
+static int tty_fd = -1;
+
+/* A stdio console's terminal in raw mode, then a call the vCPU may not make. */
+static void raw_terminal_then_socket(void)
+{
+	if (terminal_raw(tty_fd, NULL) < 0)
+		leave(2);
+	if (sandbox_install(SANDBOX_VCPU) < 0)
+		leave(1);
+	open_inet_socket();
+}
+
+static void test_kill_restores_the_terminal(void **state)
+{
+	struct termios t;
+	int master;
+
+	(void)state;
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	tty_fd = open(ptsname(master), O_RDWR | O_NOCTTY);
+	assert_true(tty_fd >= 0);
+	assert_int_equal(tcgetattr(tty_fd, &t), 0);
+	assert_true(t.c_lflag & ICANON); /* a new pty is cooked */
+
+	assert_killed_for(unconfined_run(raw_terminal_then_socket), "vcpu", "socket");
+	assert_int_equal(tcgetattr(tty_fd, &t), 0);
+	assert_true(t.c_lflag & ICANON);
+	assert_true(t.c_lflag & ECHO);
+	close(tty_fd);
+	close(master);
+}
+
 static void test_switch_values(void **state)
 {
 	(void)state;
@@ -373,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_rest_only_raises_an_interrupt),
 		cmocka_unit_test(test_no_kind_maps_executable_memory),
 		cmocka_unit_test(test_threads_allocate_and_free_inside_the_sandbox),
+		cmocka_unit_test(test_kill_restores_the_terminal),
 		cmocka_unit_test(test_switch_values),
 	};
 
