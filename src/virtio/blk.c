@@ -228,16 +228,12 @@ static void blk_queue_notify(struct virtio_dev *dev, unsigned int qidx)
 {
 	struct virtio_blk *blk = dev->opaque;
 	struct virtq *vq = virtio_dev_queue(dev, qidx);
+	unsigned int served = 0;
 
-	for (unsigned int done = 0;; done++) {
-		struct blk_req *req;
+	for (;;) {
+		struct blk_req *req = malloc(sizeof(*req));
 		int ret;
 
-		if (done == VIRTQ_BATCH) {
-			virtq_reschedule(vq);
-			break;
-		}
-		req = malloc(sizeof(*req));
 		if (!req)
 			break;
 		ret = virtq_pop(vq, &req->chain);
@@ -253,6 +249,8 @@ static void blk_queue_notify(struct virtio_dev *dev, unsigned int qidx)
 			break;
 		}
 		handle_chain(blk, qidx, req);
+		if (virtq_batch_spent(vq, &served))
+			break;
 	}
 	block_submit(&blk->be);
 	/* Page-cache hits complete during submit: answer them now, not after another wake-up. */

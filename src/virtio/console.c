@@ -36,7 +36,7 @@ static void flush_input(struct virtio_console *con)
 {
 	struct virtq *vq = virtio_dev_queue(&con->vdev, RX_QUEUE);
 	size_t off = 0;
-	unsigned int done = 0;
+	unsigned int served = 0;
 
 	while (off < con->npending && virtq_pop(vq, &con->chain) == 1) {
 		size_t n =
@@ -44,12 +44,10 @@ static void flush_input(struct virtio_console *con)
 
 		virtq_push(vq, &con->chain, (uint32_t)n);
 		off += n;
-		/* Buffers without writable room take nothing: the count, not the bytes, bounds us.
+		/* Buffers without writable room take nothing: the count bounds us, not the bytes.
 		 */
-		if (++done == VIRTQ_BATCH && off < con->npending) {
-			virtq_reschedule(vq);
+		if (off < con->npending && virtq_batch_spent(vq, &served))
 			break;
-		}
 	}
 	if (off) {
 		memmove(con->pending, con->pending + off, con->npending - off);
@@ -88,17 +86,15 @@ static void on_input(void *opaque, const void *buf, size_t len)
 static void drain_output(struct virtio_console *con)
 {
 	struct virtq *vq = virtio_dev_queue(&con->vdev, TX_QUEUE);
-	unsigned int done = 0;
+	unsigned int served = 0;
 
 	while (virtq_pop(vq, &con->chain) == 1) {
 		for (unsigned int i = 0; i < con->chain.nout; i++)
 			chardev_write(con->chr, con->chain.iov[i].iov_base,
 				      con->chain.iov[i].iov_len);
 		virtq_push(vq, &con->chain, 0);
-		if (++done == VIRTQ_BATCH) {
-			virtq_reschedule(vq);
+		if (virtq_batch_spent(vq, &served))
 			break;
-		}
 	}
 	virtq_notify(vq);
 }

@@ -44,14 +44,12 @@ static void rng_queue_notify(struct virtio_dev *dev, unsigned int qidx)
 {
 	struct virtio_rng *rng = dev->opaque;
 	struct virtq *vq = virtio_dev_queue(dev, qidx);
-	unsigned int done = 0;
+	unsigned int served = 0;
 
 	while (virtq_pop(vq, &rng->chain) == 1) {
 		virtq_push(vq, &rng->chain, (uint32_t)fill_chain(&rng->chain));
-		if (++done == VIRTQ_BATCH) {
-			virtq_reschedule(vq);
+		if (virtq_batch_spent(vq, &served))
 			break;
-		}
 	}
 	virtq_notify(vq);
 }

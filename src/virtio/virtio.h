@@ -146,6 +146,11 @@ void virtq_unpop(struct virtq *vq);
  */
 #define VIRTQ_BATCH 32
 /*
+ * Counts one served chain in *served; once VIRTQ_BATCH were served, reschedules
+ * the queue and returns true: the handler stops there.
+ */
+bool virtq_batch_spent(struct virtq *vq, unsigned int *served);
+/*
  * Runs the queue's queue_notify again on a later turn of the event loop,
  * after the events already pending there (loop thread, dev->lock held).
  */

@@ -229,6 +229,14 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 	return 1;
 }
 
+bool virtq_batch_spent(struct virtq *vq, unsigned int *served)
+{
+	if (++*served < VIRTQ_BATCH)
+		return false;
+	virtq_reschedule(vq);
+	return true;
+}
+
 void virtq_unpop(struct virtq *vq)
 {
 	vq->last_avail--;
