@@ -167,10 +167,8 @@ static const unsigned long loop_ioctls[] = {
  * Stop request presses the power button, which raises the SCI from this thread.
  */
 static const int rest_calls[] = {
-	SCMP_SYS(read),	       SCMP_SYS(accept4),    SCMP_SYS(recvfrom),    SCMP_SYS(sendto),
-	SCMP_SYS(sendmsg),     SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
-	SCMP_SYS(shutdown),    SCMP_SYS(fcntl),	     SCMP_SYS(getsockname), SCMP_SYS(setsockopt),
-	SCMP_SYS(getpeername),
+	SCMP_SYS(read),	      SCMP_SYS(accept4),     SCMP_SYS(recvfrom),  SCMP_SYS(sendto),
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl), SCMP_SYS(shutdown),
 };
 
 static const unsigned long rest_ioctls[] = {KVM_IRQ_LINE};
