@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "backends/block.h"
+#include "util/array.h"
 #include "util/log.h"
 
 /* Requests at least this large, with every buffer and the offset aligned, go direct. */
@@ -31,8 +32,6 @@
 
 /* Fixed-file slots: every request names one of these, never a raw descriptor. */
 enum { SLOT_BUFFERED, SLOT_DIRECT, SLOT_COUNT };
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Go-style error text ("no such file or directory"), as upstream prints it. */
 static void go_strerror(int err, char *buf, size_t len)

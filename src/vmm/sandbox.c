@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "backends/terminal.h"
+#include "util/array.h"
 #include "util/log.h"
 #include "vmm/sandbox.h"
 
@@ -152,8 +153,6 @@ static const int rest_calls[] = {
 
 static const unsigned long rest_ioctls[] = {KVM_IRQ_LINE};
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
 static int allow_all(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -184,10 +183,10 @@ static int allow_ioctls(scmp_filter_ctx ctx, const unsigned long *reqs, size_t n
  */
 static int allow_base(scmp_filter_ctx ctx)
 {
-	int rc = allow_all(ctx, base_calls, ARRAY_LEN(base_calls));
+	int rc = allow_all(ctx, base_calls, ARRAY_SIZE(base_calls));
 
 	if (!rc)
-		rc = allow_ioctls(ctx, base_ioctls, ARRAY_LEN(base_ioctls));
+		rc = allow_ioctls(ctx, base_ioctls, ARRAY_SIZE(base_ioctls));
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
@@ -211,7 +210,7 @@ static int allow_loop_extras(scmp_filter_ctx ctx)
 	static const int families[] = {AF_UNIX, AF_INET, AF_INET6};
 	int rc = 0;
 
-	for (size_t i = 0; i < ARRAY_LEN(families) && !rc; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(families) && !rc; i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
 	if (!rc)
@@ -243,11 +242,11 @@ static int prefer_hot_calls(scmp_filter_ctx ctx, enum sandbox_kind kind)
 {
 	switch (kind) {
 	case SANDBOX_VCPU:
-		return prefer(ctx, vcpu_hot, ARRAY_LEN(vcpu_hot));
+		return prefer(ctx, vcpu_hot, ARRAY_SIZE(vcpu_hot));
 	case SANDBOX_LOOP:
-		return prefer(ctx, loop_hot, ARRAY_LEN(loop_hot));
+		return prefer(ctx, loop_hot, ARRAY_SIZE(loop_hot));
 	default:
-		return prefer(ctx, rest_hot, ARRAY_LEN(rest_hot));
+		return prefer(ctx, rest_hot, ARRAY_SIZE(rest_hot));
 	}
 }
 
@@ -262,16 +261,16 @@ static int add_rules(scmp_filter_ctx ctx, enum sandbox_kind kind)
 		return rc;
 	switch (kind) {
 	case SANDBOX_VCPU:
-		rc = allow_all(ctx, vcpu_calls, ARRAY_LEN(vcpu_calls));
-		return rc ? rc : allow_ioctls(ctx, vcpu_ioctls, ARRAY_LEN(vcpu_ioctls));
+		rc = allow_all(ctx, vcpu_calls, ARRAY_SIZE(vcpu_calls));
+		return rc ? rc : allow_ioctls(ctx, vcpu_ioctls, ARRAY_SIZE(vcpu_ioctls));
 	case SANDBOX_LOOP:
-		rc = allow_all(ctx, loop_calls, ARRAY_LEN(loop_calls));
+		rc = allow_all(ctx, loop_calls, ARRAY_SIZE(loop_calls));
 		if (!rc)
-			rc = allow_ioctls(ctx, loop_ioctls, ARRAY_LEN(loop_ioctls));
+			rc = allow_ioctls(ctx, loop_ioctls, ARRAY_SIZE(loop_ioctls));
 		return rc ? rc : allow_loop_extras(ctx);
 	case SANDBOX_REST:
-		rc = allow_all(ctx, rest_calls, ARRAY_LEN(rest_calls));
-		return rc ? rc : allow_ioctls(ctx, rest_ioctls, ARRAY_LEN(rest_ioctls));
+		rc = allow_all(ctx, rest_calls, ARRAY_SIZE(rest_calls));
+		return rc ? rc : allow_ioctls(ctx, rest_ioctls, ARRAY_SIZE(rest_ioctls));
 	default:
 		return -EINVAL;
 	}
