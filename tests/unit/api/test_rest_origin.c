@@ -137,6 +137,17 @@ static void test_header_edge_cases(void **state)
 	assert_int_equal(check(&pol, big), 403);
 	memcpy(big, "Host: 127.0.0.1:8081   ", 23);
 	assert_int_equal(check(&pol, big), 403);
+	/* The HTTP_MAX_HOST - 1 bytes kept are acceptable on their own, the whole is not. */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "Host: ", 6);
+	memcpy(big + 6 + HTTP_MAX_HOST - 1 - 10, ".localhost", 10);
+	memcpy(big + sizeof(big) - 3, "\r\n", 3);
+	assert_int_equal(check(&pol, big), 403);
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "Origin: http://", 15);
+	memcpy(big + 8 + HTTP_MAX_HOST - 1 - 15, ".localhost:8081", 15);
+	memcpy(big + sizeof(big) - 3, "\r\n", 3);
+	assert_int_equal(check(&pol, big), 403);
 }
 
 int main(void)
