@@ -129,6 +129,8 @@ static void test_header_edge_cases(void **state)
 	assert_int_equal(check(&pol, "Host: localhost\r\nHost: evil.example\r\n"), 400);
 	assert_int_equal(check(&pol, "host: localhost\r\nHOST: localhost\r\n"), 400);
 	assert_int_equal(check(&pol, "Origin: http://localhost:8081\r\nOrigin: http://x\r\n"), 403);
+	/* Only the last Origin is kept: the repeat alone must refuse this one. */
+	assert_int_equal(check(&pol, "Origin: http://x\r\nOrigin: http://localhost:8081\r\n"), 403);
 	/* A value cut to fit must not match by its prefix. */
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "Host: localhost", 15);
