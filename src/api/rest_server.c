@@ -50,7 +50,7 @@ struct conn {
 	bool lingering;		      /* reply out, write side shut, discarding input */
 	bool answered;		      /* the reply being written ends the request */
 	uint32_t events;	      /* current epoll interest */
-	uint64_t deadline_ms;	      /* when sweep() closes it: the earlier of the below */
+	uint64_t deadline_ms;	      /* when sweep() closes it: request, idle or linger end */
 	uint64_t request_deadline_ms; /* request under way: its end; else 0 */
 	uint64_t since_ms;	      /* request under way: its start; else last activity */
 	size_t discarded;

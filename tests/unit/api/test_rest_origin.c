@@ -129,6 +129,8 @@ static void test_header_edge_cases(void **state)
 	assert_int_equal(check(&pol, "Host: localhost\r\nHost: evil.example\r\n"), 400);
 	assert_int_equal(check(&pol, "host: localhost\r\nHOST: localhost\r\n"), 400);
 	assert_int_equal(check(&pol, "Origin: http://localhost:8081\r\nOrigin: http://x\r\n"), 403);
+	/* Only the last Origin is kept: the repeat alone must refuse this one. */
+	assert_int_equal(check(&pol, "Origin: http://x\r\nOrigin: http://localhost:8081\r\n"), 403);
 	/* A value cut to fit must not match by its prefix. */
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "Host: localhost", 15);
@@ -136,6 +138,17 @@ static void test_header_edge_cases(void **state)
 	big[15] = '.';
 	assert_int_equal(check(&pol, big), 403);
 	memcpy(big, "Host: 127.0.0.1:8081   ", 23);
+	assert_int_equal(check(&pol, big), 403);
+	/* The HTTP_MAX_HOST - 1 bytes kept are acceptable on their own, the whole is not. */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "Host: ", 6);
+	memcpy(big + 6 + HTTP_MAX_HOST - 1 - 10, ".localhost", 10);
+	memcpy(big + sizeof(big) - 3, "\r\n", 3);
+	assert_int_equal(check(&pol, big), 403);
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "Origin: http://", 15);
+	memcpy(big + 8 + HTTP_MAX_HOST - 1 - 15, ".localhost:8081", 15);
+	memcpy(big + sizeof(big) - 3, "\r\n", 3);
 	assert_int_equal(check(&pol, big), 403);
 }
 

@@ -598,7 +598,7 @@ static void test_tcp_refuses_browser_requests(void **state)
 	/* Two Host fields are ambiguous, two Origins suspicious. */
 	assert_int_equal(get_with(&t, "HTTP/1.1", "Host: localhost\r\nHost: evil\r\n", NULL, 0),
 			 400);
-	snprintf(hdr, sizeof(hdr), "Origin: http://localhost:%d\r\nOrigin: http://evil\r\n",
+	snprintf(hdr, sizeof(hdr), "Origin: http://evil\r\nOrigin: http://localhost:%d\r\n",
 		 t.port);
 	assert_int_equal(get_with(&t, "HTTP/1.1", hdr, NULL, 0), 403);
 
