@@ -379,14 +379,6 @@ static const char *const loopback_aliases[] = {
 	"0.0.0.0",
 };
 
-static uint32_t ip4(const char *s)
-{
-	uint32_t a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
 static void send_frame(struct net_backend *be, const uint8_t *f, size_t len)
 {
 	assert_int_equal(net_backend_send(be, f, len), 0);
