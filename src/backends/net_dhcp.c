@@ -125,6 +125,14 @@ void dhcp_snoop_init(struct dhcp_snoop *s, const uint8_t mac[6], uint32_t server
 	s->server = server;
 }
 
+static bool dhcp_snoop_known_xid(const struct dhcp_snoop *s, uint32_t xid)
+{
+	for (unsigned int i = 0; i < s->nxids; i++)
+		if (s->xids[i] == xid)
+			return true;
+	return false;
+}
+
 void dhcp_snoop_guest_frame(struct dhcp_snoop *s, const uint8_t *frame, size_t len)
 {
 	struct dhcp_msg m;
@@ -132,21 +140,12 @@ void dhcp_snoop_guest_frame(struct dhcp_snoop *s, const uint8_t *frame, size_t l
 	if (!dhcp_parse(frame, len, BOOTP_CLIENT, BOOTP_SERVER, &m) || m.op != BOOTP_REQUEST ||
 	    (m.type != DHCP_DISCOVER && m.type != DHCP_REQUEST) || memcmp(m.chaddr, s->mac, 6))
 		return;
-	for (unsigned int i = 0; i < s->nxids; i++)
-		if (s->xids[i] == m.xid)
-			return;
+	if (dhcp_snoop_known_xid(s, m.xid))
+		return;
 	s->xids[s->next_xid] = m.xid;
 	s->next_xid = (s->next_xid + 1) % DHCP_SNOOP_XIDS;
 	if (s->nxids < DHCP_SNOOP_XIDS)
 		s->nxids++;
-}
-
-static bool dhcp_snoop_known_xid(const struct dhcp_snoop *s, uint32_t xid)
-{
-	for (unsigned int i = 0; i < s->nxids; i++)
-		if (s->xids[i] == xid)
-			return true;
-	return false;
 }
 
 bool dhcp_snoop_peer_frame(struct dhcp_snoop *s, const uint8_t *frame, size_t len, uint32_t *yiaddr)

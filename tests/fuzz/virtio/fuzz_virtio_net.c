@@ -70,7 +70,8 @@ int net_backend_send(struct net_backend *be, const uint8_t *frame, size_t len)
 		__builtin_trap();
 	if (backend_full)
 		return -EAGAIN;
-	sink ^= frame[0] ^ frame[len - 1]; /* ASan checks the whole range is readable */
+	for (size_t i = 0; i < len; i++)
+		sink ^= frame[i]; /* ASan checks the whole range is readable */
 	(void)sink;
 	return 0;
 }

@@ -3,6 +3,9 @@
 #ifndef VFKIT_TEST_NET_UTIL_H
 #define VFKIT_TEST_NET_UTIL_H
 
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,8 +13,19 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <cmocka.h>
+
 #include "vmm/loop.h"
 #include "virtio/net_offload.h"
+
+/* A dotted-quad IPv4 address in network order. */
+static inline uint32_t ip4(const char *s)
+{
+	uint32_t a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
 
 static inline void put16be(uint8_t *p, uint16_t v)
 {

@@ -317,11 +317,11 @@ static void test_unixgram_errors(void **state)
 	assert_int_equal(net_backend_open(t->loop, &t->cfg, mac, &dg_cb, t, &t->be), -ENAMETOOLONG);
 }
 
-static void test_unixgram_peer_restart(void **state)
+/* Starts against a peer that greets, then the peer goes away: a frame is dropped. */
+static void start_then_lose_peer(struct dg *t)
 {
-	struct dg *t = *state;
 	struct sockaddr_un from;
-	uint8_t buf[2048], f[60] = {0};
+	uint8_t buf[64], f[60] = {0};
 
 	t->peer = bind_peer(t);
 	assert_int_equal(open_unixgram(t, true), 0);
@@ -329,19 +329,41 @@ static void test_unixgram_peer_restart(void **state)
 	close(t->peer);
 	t->peer = -1;
 	unlink(t->peer_path);
-	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0); /* dropped */
+	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0); /* dropped: peer gone */
 	net_backend_flush(t->be);
+}
+
+#define RECONNECT_FRAME_LEN 60
+
+/*
+ * Waits a reconnect interval, sends one RECONNECT_FRAME_LEN frame starting
+ * with 7; what the peer at the path got first.
+ */
+static ssize_t send_after_reconnect_interval(struct dg *t, uint8_t *buf, size_t len)
+{
+	struct sockaddr_un from;
+	uint8_t f[RECONNECT_FRAME_LEN] = {7};
+
+	sleep(1); /* reconnects are tried at most once a second */
+	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0);
+	net_backend_flush(t->be);
+	return peer_recv_from(t->peer, buf, len, &from);
+}
+
+static void test_unixgram_peer_restart(void **state)
+{
+	struct dg *t = *state;
+	struct sockaddr_un from;
+	uint8_t buf[2048], f[60] = {0};
+
+	start_then_lose_peer(t);
 	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0);
 	net_backend_flush(t->be);
 
 	t->peer = bind_peer(t);
-	sleep(1); /* reconnects are tried at most once a second */
-	f[0] = 7;
-	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0);
-	net_backend_flush(t->be);
-	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), 4);
+	assert_int_equal(send_after_reconnect_interval(t, buf, sizeof(buf)), 4);
 	assert_memory_equal(buf, "VFKT", 4);
-	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), sizeof(f));
+	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), RECONNECT_FRAME_LEN);
 	assert_int_equal(buf[0], 7);
 }
 
@@ -369,18 +391,6 @@ static void test_unixgram_socket_never_open_to_others(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 }
 
-/* Waits a reconnect interval, sends one frame; what the peer at the path got. */
-static ssize_t send_after_reconnect_interval(struct dg *t, uint8_t *buf, size_t len)
-{
-	struct sockaddr_un from;
-	uint8_t f[60] = {7};
-
-	sleep(1); /* reconnects are tried at most once a second */
-	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0);
-	net_backend_flush(t->be);
-	return peer_recv_from(t->peer, buf, len, &from);
-}
-
 /*
  * While gvproxy is away another user binds its path: the guest's traffic
  * must not go there. Once the path holds a socket of the original owner
@@ -390,17 +400,9 @@ static void test_unixgram_reconnect_refuses_other_owner(void **state)
 {
 	struct dg *t = *state;
 	struct sockaddr_un from;
-	uint8_t buf[2048], f[60] = {0};
+	uint8_t buf[2048];
 
-	t->peer = bind_peer(t);
-	assert_int_equal(open_unixgram(t, true), 0);
-	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), 4);
-	close(t->peer);
-	t->peer = -1;
-	unlink(t->peer_path);
-	assert_int_equal(net_backend_send(t->be, f, sizeof(f)), 0); /* dropped: peer gone */
-	net_backend_flush(t->be);
-
+	start_then_lose_peer(t);
 	t->peer = bind_peer(t);
 	if (chown(t->peer_path, getuid() + 4242, (gid_t)-1) < 0) {
 		print_message("chown to another uid needs root: %s\n", strerror(errno));
@@ -412,7 +414,7 @@ static void test_unixgram_reconnect_refuses_other_owner(void **state)
 	assert_int_equal(chown(t->peer_path, getuid(), (gid_t)-1), 0);
 	assert_int_equal(send_after_reconnect_interval(t, buf, sizeof(buf)), 4);
 	assert_memory_equal(buf, "VFKT", 4);
-	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), sizeof(f));
+	assert_int_equal(peer_recv_from(t->peer, buf, sizeof(buf), &from), RECONNECT_FRAME_LEN);
 	assert_int_equal(buf[0], 7);
 }
 

@@ -13,14 +13,6 @@
 static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 static const uint8_t server_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
 
-static uint32_t ip4(const char *s)
-{
-	uint32_t a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
 static size_t request(uint8_t *f, uint8_t type, uint32_t xid)
 {
 	uint8_t bootp[300];

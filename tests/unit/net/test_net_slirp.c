@@ -18,6 +18,7 @@
 #include "net_test_util.h"
 
 static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+static const uint8_t gw_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02}; /* slirp's */
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 struct nat_test {
@@ -212,7 +213,6 @@ struct tcp_test {
 static size_t build_tcp(uint8_t *f, uint32_t dst, uint16_t dport, uint32_t seq, uint32_t ack,
 			uint8_t flags, const uint8_t *data, size_t dlen)
 {
-	static const uint8_t gw_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
 	uint8_t *ip = f + 14, *tcp = ip + 20, ph[12];
 	uint32_t src;
 
@@ -379,14 +379,6 @@ static const char *const loopback_aliases[] = {
 	"0.0.0.0",
 };
 
-static uint32_t ip4(const char *s)
-{
-	uint32_t a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
 static void send_frame(struct net_backend *be, const uint8_t *f, size_t len)
 {
 	assert_int_equal(net_backend_send(be, f, len), 0);
@@ -394,7 +386,6 @@ static void send_frame(struct net_backend *be, const uint8_t *f, size_t len)
 
 static void send_probes(struct loopback_probe *p)
 {
-	static const uint8_t gw_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
 	static const uint8_t hello[] = "hello host";
 	uint8_t frame[256];
 
@@ -469,14 +460,13 @@ struct filter_case {
 
 static size_t build_probe(uint8_t *f, const struct filter_case *fc)
 {
-	static const uint8_t mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
 	uint8_t payload[8] = {8, 0}; /* ICMP echo request */
 	size_t len;
 
 	if (fc->proto == 6)
 		len = build_tcp(f, ip4(fc->dst), fc->dport, 1, 0, 0x02, NULL, 0);
 	else
-		len = build_udp(f, mac, guest_mac, ip4("192.168.64.2"), ip4(fc->dst), 40000,
+		len = build_udp(f, gw_mac, guest_mac, ip4("192.168.64.2"), ip4(fc->dst), 40000,
 				fc->dport, payload, sizeof(payload));
 	if (fc->proto == 1) {
 		f[14 + 9] = 1; /* the ICMP header takes the UDP header's place */
@@ -577,7 +567,6 @@ static void test_filter_other_frames(void **state)
 static void test_lone_last_fragment(void **state)
 {
 	struct nat_test *t = *state;
-	static const uint8_t gw_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
 	uint8_t payload[96], frame[256];
 	size_t len;
 
