@@ -437,7 +437,7 @@ static int dgram_check_local_file(const char *path)
 static int dgram_connect_path(struct dgram *d, const char *remote)
 {
 	struct sockaddr_un local = {.sun_family = AF_UNIX};
-	struct stat st;
+	struct stat st, after;
 	int sndbuf = DGRAM_SNDBUF, rcvbuf = DGRAM_RCVBUF;
 	size_t n;
 	int ret;
@@ -480,16 +480,29 @@ static int dgram_connect_path(struct dgram *d, const char *remote)
 	ret = dgram_check_local_file(d->local_path);
 	if (ret < 0)
 		return ret;
+	/*
+	 * The owner recorded here is the one later reconnects must match: read it
+	 * before connect() and check afterwards that the same file was reached.
+	 */
+	if (stat(remote, &st) < 0) {
+		ret = -errno;
+		log_error("virtio-net: cannot connect to %s: %s", remote, strerror(errno));
+		return ret;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("virtio-net: %s: not a socket", remote);
+		return -ENOTSOCK;
+	}
+	d->peer_uid = st.st_uid;
 	if (connect(d->fd, (struct sockaddr *)&d->peer, d->peer_len) < 0) {
 		ret = -errno;
 		log_error("virtio-net: cannot connect to %s: %s", remote, strerror(errno));
 		return ret;
 	}
-	if (stat(remote, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		log_error("virtio-net: %s: not a socket", remote);
-		return -ENOTSOCK;
+	if (stat(remote, &after) < 0 || after.st_dev != st.st_dev || after.st_ino != st.st_ino) {
+		log_error("virtio-net: %s was replaced while connecting to it", remote);
+		return -EAGAIN;
 	}
-	d->peer_uid = st.st_uid;
 	/* Best effort: the kernel caps these at net.core.{w,r}mem_max. */
 	setsockopt(d->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
