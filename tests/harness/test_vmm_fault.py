@@ -66,6 +66,22 @@ def test_a_broken_vmm_is_a_fault_with_its_evidence(tmp_path, script, evidence):
     assert vm.proc.poll() is not None  # nothing left running
 
 
+def test_a_vmm_that_survives_sigkill_is_a_fault_not_a_stall(tmp_path):
+    vm = started(tmp_path, "trap '' TERM; exec sleep 600")
+
+    def stuck():
+        raise vmtest.VMError("vfkit (pid %d) survives SIGKILL: stuck in the kernel" % vm.pid)
+
+    try:
+        time.sleep(0.5)
+        vm.kill = stuck  # what vmtest.VM.kill raises for a process in D state
+        found = net.vmm_fault(vm, stop_seconds=1)
+    finally:
+        del vm.kill
+        vm.close()
+    assert found is not None and "survives SIGKILL" in found, found
+
+
 def test_a_fault_is_not_retried(tmp_path, monkeypatch):
     calls = []
 

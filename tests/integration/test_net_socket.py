@@ -112,7 +112,8 @@ def exit_text(rc):
 def vmm_fault(vm, stop_seconds=STOP_SECONDS):
     """After vm's guest did not get ready: None if the VMM was alive and well
     (running, exits 0 within stop_seconds of SIGTERM, printed no error or
-    sanitizer line), else what was wrong. Leaves the process gone."""
+    sanitizer line), else what was wrong. Leaves the process gone, or a
+    fault that says it survived SIGKILL."""
     rc = vm.proc.poll()
     if rc is not None:
         fault = "vfkit ended (%s) before its guest was ready" % exit_text(rc)
@@ -124,7 +125,10 @@ def vmm_fault(vm, stop_seconds=STOP_SECONDS):
         except subprocess.TimeoutExpired:
             fault = "vfkit did not exit within %.0f s of SIGTERM (in the kernel at: %s)" % (
                 vmtest.scale(stop_seconds), vmtest.kernel_stack(vm.pid))
-            vm.kill()
+            try:
+                vm.kill()
+            except vmtest.VMError as e:  # survives SIGKILL: a fault, not a stall
+                fault += "; %s" % e
     printed = FAULT_RE.findall(vm.stderr)
     if printed:
         fault = "; ".join(filter(None, (fault, "vfkit printed: %s" % printed[0].strip())))
@@ -156,7 +160,10 @@ def start_pair(vfkit_bin, guest, script_disk, tmp_path, macs, attempt):
                   for i, f in enumerate(vmm_fault(v) for v in vms) if f]
         detail = "\n=====\n".join(v.result().describe() for v in vms)
         for v in vms:
-            v.close()
+            try:
+                v.close()
+            except vmtest.VMError as stuck:  # survives SIGKILL: never retried
+                faults.append(str(stuck))
         if faults:
             raise VMMFault("%s\n%s\n%s" % ("; ".join(faults), e, detail)) from None
         raise vmtest.VMError("%s\n%s" % (e, detail)) from None

@@ -31,7 +31,6 @@ import sys
 from dataclasses import dataclass, field
 
 OUTCOMES = ("passed", "failed", "skipped")
-LOCKUP = "L1 test host locked up before it finished"
 
 
 @dataclass
