@@ -320,7 +320,12 @@ static int make_private_dir(struct cloudinit_seed *seed, char *err, size_t errle
 		return -1;
 	}
 	seed->dir_fd = open(seed->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (seed->dir_fd < 0 || !fd_is_private_dir(seed->dir_fd)) {
+	if (seed->dir_fd < 0) {
+		snprintf(err, errlen, "--cloud-init: cannot open %s: %s", seed->dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (!fd_is_private_dir(seed->dir_fd)) {
 		snprintf(err, errlen, "--cloud-init: %s: not a private directory of ours",
 			 seed->dir);
 		return -1;
